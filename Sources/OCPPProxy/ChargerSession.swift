@@ -1,0 +1,522 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOWebSocket
+import OCPP
+
+/// One connected charger: its WebSocket, its upstream link to the CSMS, its call queue.
+///
+/// The actor owns the protocol state (the call queue, the frames held for the CSMS, the observer);
+/// its methods never suspend while they change that state. Frames leave through one outbox per
+/// leg, drained by a writer task, so frames go out in the order the actor decided them.
+///
+/// Tasks of a session (children of ``run(channel:)``):
+/// - the charger reader: each frame to ``fromCharger(_:)``; its end ends the session;
+/// - the charger writer: drains the charger outbox;
+/// - the upstream link (when a CSMS is configured): runs a connection (reader + writer) and
+///   reconnects with backoff while the charger stays;
+/// - the ticker: call timeouts and pings, twice a second.
+actor ChargerSession {
+    nonisolated let chargerID: String
+    nonisolated let version: OCPPVersion
+    private let proxy: OCPPProxy
+    private let outcome: ChargerHandshakeOutcome
+    private var logger: Logger
+    private let endpoint: UpstreamEndpoint?
+    private let upstreamAuthorization: String?
+
+    private var callQueue: ChargerCallQueue
+    private var ids: InjectedCallIDs
+    private var timers: [String: ContinuousClock.Instant] = [:]
+    private var waiters: [String: CheckedContinuation<InjectedCallOutcome, Never>] = [:]
+    private var observer: Observer
+    private var responder: LocalResponder
+    private var held: HeldCallQueue
+
+    private let chargerOutbox: AsyncStream<WebSocketFrame>.Continuation
+    private let chargerOutboxStream: AsyncStream<WebSocketFrame>
+    private var upstream: UpstreamLeg?
+    private var chargerPing = PingState()
+    private var closed = false
+
+    /// The live upstream connection.
+    private struct UpstreamLeg {
+        var generation: Int
+        var outbox: AsyncStream<WebSocketFrame>.Continuation
+        var channel: any Channel
+        var ping = PingState()
+    }
+
+    /// Liveness of one leg: a ping is sent every interval; no pong within the next interval means
+    /// the peer is gone.
+    private struct PingState {
+        var lastSent: ContinuousClock.Instant?
+        var awaitingPong = false
+    }
+
+    init(proxy: OCPPProxy, outcome: ChargerHandshakeOutcome) {
+        self.proxy = proxy
+        self.outcome = outcome
+        self.chargerID = outcome.accepted.chargerID
+        self.version = outcome.version
+        var logger = proxy.logger
+        logger[metadataKey: "charger.id"] = "\(outcome.accepted.chargerID)"
+        self.logger = logger
+        self.endpoint = outcome.accepted.policy.upstream ?? proxy.configuration.upstream
+        self.upstreamAuthorization = outcome.accepted.policy.upstreamAuthorization ?? outcome.accepted.authorization
+        self.callQueue = ChargerCallQueue(
+            configuration: .init(callTimeout: proxy.configuration.callTimeout)
+        )
+        self.ids = InjectedCallIDs(token: proxy.processToken)
+        self.observer = Observer(chargerID: outcome.accepted.chargerID, version: outcome.version)
+        self.responder = LocalResponder(
+            version: outcome.version,
+            heartbeatInterval: proxy.configuration.heartbeatInterval
+        )
+        self.held = HeldCallQueue(store: InMemoryHeldCallStore())
+        (self.chargerOutboxStream, self.chargerOutbox) = AsyncStream.makeStream(of: WebSocketFrame.self)
+    }
+
+    // MARK: Running
+
+    /// Runs the session until the charger leaves (or the proxy shuts down).
+    func run(channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async throws {
+        if let previous = await proxy.registry.register(self) {
+            await previous.close(reason: "replaced by a new connection of the same charger")
+        }
+        logger.info(
+            "Charger connected",
+            metadata: [
+                "ocpp.version": "\(version.number)",
+                "remote": "\(outcome.remoteAddress)",
+                "upstream": "\(upstreamDescription)",
+            ]
+        )
+        emit(.connected(chargerID: chargerID, version: version, remoteAddress: outcome.remoteAddress))
+        defer {
+            proxy.eventContinuation.yield(.disconnected(chargerID: chargerID))
+        }
+        try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let outboxStream = self.chargerOutboxStream
+                group.addTask {
+                    for await frame in outboxStream {
+                        try await outbound.write(frame)
+                    }
+                }
+                group.addTask {
+                    await self.runTicker()
+                }
+                if self.endpoint != nil {
+                    let initial = self.outcome.upstream
+                    group.addTask {
+                        await self.runUpstreamLink(initial: initial)
+                    }
+                }
+                do {
+                    for try await frame in inbound {
+                        if await self.fromCharger(frame) == .stop { break }
+                    }
+                } catch {
+                    await self.log(.info, "Charger connection failed", ["error": "\(error)"])
+                }
+                group.cancelAll()
+            }
+        }
+        await ended()
+    }
+
+    private var upstreamDescription: String {
+        guard let endpoint else { return "none (standalone)" }
+        if outcome.upstream != nil { return "\(endpoint)" }
+        return "\(endpoint) unreachable: \(outcome.upstreamError?.description ?? "unknown")"
+    }
+
+    /// Called after the charger's socket closed.
+    private func ended() async {
+        closed = true
+        chargerOutbox.finish()
+        upstream?.channel.close(promise: nil)
+        upstream?.outbox.finish()
+        upstream = nil
+        perform(callQueue.chargerDisconnected())
+        await proxy.registry.unregister(self)
+        logger.info("Charger disconnected")
+    }
+
+    /// Closes the session from outside (replaced, shutdown).
+    func close(reason: String) {
+        guard !closed else { return }
+        logger.info("Closing charger connection", metadata: ["reason": "\(reason)"])
+        sendClose(to: chargerOutbox, code: .goingAway, masked: false)
+        chargerOutbox.finish()
+    }
+
+    func snapshot() -> ConnectedCharger {
+        ConnectedCharger(
+            id: chargerID,
+            version: version,
+            remoteAddress: outcome.remoteAddress,
+            upstreamConnected: upstream != nil
+        )
+    }
+
+    private func log(_ level: Logger.Level, _ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
+        logger.log(level: level, message, metadata: metadata)
+    }
+
+    // MARK: Injected calls
+
+    /// Queues a call of LoadGuard's own and waits for its outcome.
+    func inject(action: String, payload: [UInt8]) async throws(InjectedCallError) -> InjectedCallOutcome {
+        guard !closed else { throw .notConnected(chargerID) }
+        let id = ids.next()
+        let frame = Frame.call(id: id, action: action, payload: payload)
+        let actions: [ChargerCallQueue.Action]
+        do {
+            actions = try callQueue.enqueue(.controller(id: id, frame: frame))
+        } catch {
+            throw .rejected("\(error)")
+        }
+        return await withCheckedContinuation { continuation in
+            waiters[id] = continuation
+            perform(actions)
+        }
+    }
+
+    // MARK: Frames from the charger
+
+    enum Continuation { case go, stop }
+
+    private func fromCharger(_ frame: WebSocketFrame) -> Continuation {
+        switch frame.opcode {
+        case .text, .binary:
+            let bytes = Array(frame.unmaskedData.readableBytesView)
+            handleChargerMessage(bytes, opcode: frame.opcode)
+            return .go
+        case .ping:
+            chargerOutbox.yield(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+            return .go
+        case .pong:
+            chargerPing.awaitingPong = false
+            return .go
+        case .connectionClose:
+            sendClose(to: chargerOutbox, code: .normalClosure, masked: false)
+            chargerOutbox.finish()
+            return .stop
+        default:
+            return .go
+        }
+    }
+
+    private func handleChargerMessage(_ bytes: [UInt8], opcode: WebSocketOpcode) {
+        let envelope: Envelope?
+        do {
+            envelope = try Envelope(parsing: bytes)
+        } catch {
+            envelope = nil
+            log(.warning, "Charger sent a frame that is not OCPP-J; forwarded unchanged", ["error": "\(error)"])
+        }
+        record(bytes, envelope: envelope, direction: .chargerToCSMS, origin: .charger)
+        if let envelope {
+            for event in observer.observe(bytes, envelope: envelope, direction: .chargerToCSMS, origin: .charger) {
+                emit(event)
+            }
+        }
+        guard let envelope else {
+            toCSMSOrHold(bytes, opcode: opcode, answeredLocally: true)
+            return
+        }
+        switch envelope.messageType {
+        case .call, .send:
+            chargerCall(bytes, envelope: envelope, opcode: opcode)
+        case .callResult, .callError, .callResultError:
+            perform(callQueue.responseReceived(bytes, envelope: envelope), opcode: opcode)
+        }
+    }
+
+    /// A call (or 2.1 SEND) from the charger: forwarded while the CSMS is connected, otherwise
+    /// answered locally where the answer is true and held for the CSMS where the CSMS must see it.
+    private func chargerCall(_ bytes: [UInt8], envelope: Envelope, opcode: WebSocketOpcode) {
+        if let upstream, held.isEmpty {
+            upstream.outbox.yield(Self.maskedFrame(bytes, opcode: opcode))
+            return
+        }
+        let mode: LocalResponder.Mode = endpoint == nil ? .standalone : .upstreamDown
+        let decision = responder.respond(to: bytes, envelope: envelope, mode: mode, now: Date())
+        switch decision {
+        case .answer(let answer, let hold):
+            sendToCharger(answer, origin: .loadguard)
+            if hold { toCSMSOrHold(bytes, opcode: opcode, answeredLocally: true) }
+        case .hold:
+            toCSMSOrHold(bytes, opcode: opcode, answeredLocally: false)
+        case .drop:
+            break
+        }
+    }
+
+    /// Sends a charger frame upstream now, or keeps it in order for when the link is back.
+    private func toCSMSOrHold(_ bytes: [UInt8], opcode: WebSocketOpcode, answeredLocally: Bool) {
+        guard endpoint != nil else { return }
+        if let upstream, held.isEmpty {
+            upstream.outbox.yield(Self.maskedFrame(bytes, opcode: opcode))
+        } else {
+            held.append(HeldCall(frame: bytes, answeredLocally: answeredLocally))
+            if upstream != nil { releaseHeld() }
+        }
+    }
+
+    // MARK: Frames from the CSMS
+
+    private func fromUpstream(_ frame: WebSocketFrame, generation: Int) {
+        guard let leg = upstream, leg.generation == generation else { return }
+        switch frame.opcode {
+        case .text, .binary:
+            handleCSMSMessage(Array(frame.unmaskedData.readableBytesView), opcode: frame.opcode)
+        case .ping:
+            leg.outbox.yield(Self.maskedFrame(Array(frame.unmaskedData.readableBytesView), opcode: .pong))
+        case .pong:
+            upstream?.ping.awaitingPong = false
+        case .connectionClose:
+            sendClose(to: leg.outbox, code: .normalClosure, masked: true)
+            leg.outbox.finish()
+        default:
+            break
+        }
+    }
+
+    private func handleCSMSMessage(_ bytes: [UInt8], opcode: WebSocketOpcode) {
+        let envelope: Envelope?
+        do {
+            envelope = try Envelope(parsing: bytes)
+        } catch {
+            envelope = nil
+            log(.warning, "CSMS sent a frame that is not OCPP-J; forwarded unchanged", ["error": "\(error)"])
+        }
+        record(bytes, envelope: envelope, direction: .toCharger, origin: .csms)
+        guard let envelope else {
+            chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: bytes)))
+            return
+        }
+        for event in observer.observe(bytes, envelope: envelope, direction: .toCharger, origin: .csms) {
+            emit(event)
+        }
+        switch envelope.messageType {
+        case .call:
+            do {
+                perform(try callQueue.enqueue(.csms(id: envelope.messageID, frame: bytes)), opcode: opcode)
+            } catch {
+                // CSMS calls are never refused by the queue; forward rather than lose the frame.
+                chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: bytes)))
+            }
+        case .send:
+            chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: bytes)))
+        case .callResult, .callError, .callResultError:
+            switch held.responseReceived(id: envelope.messageID) {
+            case .consume:
+                break
+            case .forward:
+                chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: bytes)))
+            }
+            releaseHeld()
+        }
+    }
+
+    // MARK: Actions
+
+    private func perform(_ actions: [ChargerCallQueue.Action], opcode: WebSocketOpcode = .text) {
+        for action in actions {
+            switch action {
+            case .sendToCharger(let id, let frame):
+                if InjectedCallIDs.hasReservedPrefix(id) && ids.isInjected(id) {
+                    record(frame, envelope: try? Envelope(parsing: frame), direction: .toCharger, origin: .loadguard)
+                }
+                chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: frame)))
+            case .startTimer(let id, let seconds):
+                timers[id] = .now + .seconds(seconds)
+            case .cancelTimer(let id):
+                timers[id] = nil
+            case .forwardToCSMS(let frame):
+                toCSMSOrHold(frame, opcode: opcode, answeredLocally: false)
+            case .completeInjected(let id, let outcome):
+                waiters.removeValue(forKey: id)?.resume(returning: outcome)
+            case .reportTimeout(let id, let source):
+                log(.warning, "Charger did not answer a call in time", ["call.id": "\(id)", "origin": "\(source)"])
+            case .discardLateResponse(let id):
+                log(.info, "Late answer to a timed-out LoadGuard call consumed", ["call.id": "\(id)"])
+            case .abandonCSMSCalls(let ids):
+                if !ids.isEmpty { log(.info, "CSMS calls left unanswered by the charger", ["calls": "\(ids)"]) }
+            }
+        }
+    }
+
+    private func sendToCharger(_ bytes: [UInt8], origin: TraceOrigin) {
+        record(bytes, envelope: try? Envelope(parsing: bytes), direction: .toCharger, origin: origin)
+        chargerOutbox.yield(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)))
+    }
+
+    private func emit(_ event: ChargerEvent) {
+        proxy.eventContinuation.yield(event)
+    }
+
+    private func record(_ bytes: [UInt8], envelope: Envelope?, direction: TraceDirection, origin: TraceOrigin) {
+        guard let trace = proxy.trace else { return }
+        trace.record(
+            chargerID: chargerID,
+            version: version,
+            direction: direction,
+            origin: origin,
+            envelope: envelope,
+            frame: bytes
+        )
+    }
+
+    private func sendClose(
+        to outbox: AsyncStream<WebSocketFrame>.Continuation,
+        code: WebSocketErrorCode,
+        masked: Bool
+    ) {
+        var data = ByteBuffer()
+        data.write(webSocketErrorCode: code)
+        outbox.yield(
+            WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: masked ? .random() : nil, data: data)
+        )
+    }
+
+    static func maskedFrame(_ bytes: [UInt8], opcode: WebSocketOpcode) -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: ByteBuffer(bytes: bytes))
+    }
+
+    // MARK: Timers and pings
+
+    private func runTicker() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .milliseconds(500)) } catch { return }
+            tick(now: .now)
+        }
+    }
+
+    private func tick(now: ContinuousClock.Instant) {
+        let expired = timers.filter { $0.value <= now }.map(\.key)
+        for id in expired {
+            timers[id] = nil
+            perform(callQueue.timerFired(id: id))
+        }
+        let interval = proxy.configuration.pingInterval
+        guard interval > 0 else { return }
+        let period = Duration.seconds(interval)
+        if chargerPing.awaitingPong, let sent = chargerPing.lastSent, now - sent > period {
+            log(.notice, "Charger did not answer a ping; closing its connection")
+            sendClose(to: chargerOutbox, code: .goingAway, masked: false)
+            chargerOutbox.finish()
+        } else if chargerPing.lastSent.map({ now - $0 >= period }) ?? true {
+            chargerPing = PingState(lastSent: now, awaitingPong: true)
+            chargerOutbox.yield(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()))
+        }
+        if var leg = upstream {
+            if leg.ping.awaitingPong, let sent = leg.ping.lastSent, now - sent > period {
+                log(.notice, "CSMS did not answer a ping; reconnecting")
+                leg.channel.close(promise: nil)
+            } else if leg.ping.lastSent.map({ now - $0 >= period }) ?? true {
+                leg.ping = PingState(lastSent: now, awaitingPong: true)
+                leg.outbox.yield(Self.maskedFrame([], opcode: .ping))
+                upstream = leg
+            }
+        }
+    }
+
+    // MARK: Upstream link
+
+    /// Keeps a connection to the CSMS while the charger is connected: runs it, and after it ends
+    /// reconnects with exponential backoff and jitter (reset after a connection that lasted).
+    private func runUpstreamLink(initial: UpstreamConnection?) async {
+        guard let endpoint else { return }
+        var backoff = Backoff(
+            configuration: .init(
+                initialDelay: proxy.configuration.reconnectInitialDelay,
+                maximumDelay: proxy.configuration.reconnectMaxDelay
+            )
+        )
+        var generator = SystemRandomNumberGenerator()
+        var connection = initial
+        var generation = 0
+        while !Task.isCancelled {
+            if let current = connection {
+                generation += 1
+                let started = ContinuousClock.now
+                await runUpstream(current, generation: generation)
+                let lasted = ContinuousClock.now - started
+                backoff.connectionEnded(after: Double(lasted.components.seconds))
+                if Task.isCancelled { return }
+                log(.notice, "CSMS connection lost; the charger stays connected")
+            }
+            let delay = backoff.nextDelay(using: &generator)
+            do { try await Task.sleep(for: .seconds(delay)) } catch { return }
+            do {
+                let next = try await proxy.connector.connect(
+                    endpoint: endpoint,
+                    chargerID: chargerID,
+                    subprotocols: [version.rawValue],
+                    authorization: upstreamAuthorization
+                )
+                guard next.subprotocol == version.rawValue else {
+                    log(.warning, "CSMS did not accept the charger's OCPP version", ["offered": "\(version.rawValue)"])
+                    next.channel.channel.close(promise: nil)
+                    connection = nil
+                    continue
+                }
+                backoff.connected()
+                connection = next
+                log(.notice, "CSMS connection restored")
+            } catch {
+                log(.info, "CSMS still unreachable", ["error": "\(error)", "retry.in": "\(delay)"])
+                connection = nil
+            }
+        }
+    }
+
+    private func runUpstream(_ connection: UpstreamConnection, generation: Int) async {
+        do {
+            try await connection.channel.executeThenClose { inbound, outbound in
+                let (stream, outbox) = AsyncStream.makeStream(of: WebSocketFrame.self)
+                await self.upstreamUp(
+                    UpstreamLeg(generation: generation, outbox: outbox, channel: connection.channel.channel)
+                )
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await frame in stream { try await outbound.write(frame) }
+                    }
+                    for try await frame in inbound {
+                        await self.fromUpstream(frame, generation: generation)
+                    }
+                    outbox.finish()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            log(.info, "CSMS connection failed", ["error": "\(error)"])
+        }
+        upstreamDown(generation: generation)
+    }
+
+    private func upstreamUp(_ leg: UpstreamLeg) {
+        upstream = leg
+        releaseHeld()
+    }
+
+    private func upstreamDown(generation: Int) {
+        guard let leg = upstream, leg.generation == generation else { return }
+        leg.outbox.finish()
+        upstream = nil
+        held.linkLost()
+    }
+
+    /// Sends the next held call to the CSMS when nothing held is in flight (one call at a time, in order).
+    private func releaseHeld() {
+        guard let upstream else { return }
+        while let next = held.nextToSend() {
+            upstream.outbox.yield(Self.maskedFrame(next.frame, opcode: .text))
+            if next.awaitsResponse { break }
+        }
+    }
+}
