@@ -77,6 +77,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -91,11 +92,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),
 
-        .testTarget(name: "HardwareTests", dependencies: ["Hardware"], swiftSettings: strict),
+        // Opens the iio sample source inside the HardwareTests sandbox (Tests/HardwareTests/Scripts).
+        .executableTarget(
+            name: "HardwareProbe",
+            dependencies: ["Hardware", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/HardwareProbe",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HardwareTests",
+            dependencies: ["Hardware", "HardwareProbe", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Scripts"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MeteringTests", dependencies: ["Metering", "Hardware"], swiftSettings: strict),
         .testTarget(
             name: "AllocationTests",

@@ -2,8 +2,10 @@ import Foundation
 public import Logging
 import NIOCore
 import NIOPosix
+import OCPP
 import OCPPProxy
 import ServiceLifecycle
+import UnixSignals
 
 /// Builds LoadGuard's services from a validated configuration and runs them until SIGINT/SIGTERM.
 ///

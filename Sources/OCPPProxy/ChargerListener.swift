@@ -155,10 +155,8 @@ extension OCPPProxy {
     ///   offers it, else the charger's most preferred one; the upstream is retried in the background.
     private func openUpstream(for accepted: AcceptedHandshake, remote: String) async -> (ChargerHandshakeOutcome?, Int?) {
         let id = accepted.chargerID
-        let fallback: OCPPVersion = {
-            if let last = registry.lastVersion(of: id), accepted.offered.contains(last) { return last }
-            return accepted.offered[0]
-        }()
+        let last = await registry.lastVersion(of: id)
+        let fallback = last.flatMap { accepted.offered.contains($0) ? $0 : nil } ?? accepted.offered[0]
         var outcome = ChargerHandshakeOutcome(
             accepted: accepted,
             version: fallback,

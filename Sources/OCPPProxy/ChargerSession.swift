@@ -28,10 +28,11 @@ actor ChargerSession {
     private var callQueue: ChargerCallQueue
     private var ids: InjectedCallIDs
     private var timers: [String: ContinuousClock.Instant] = [:]
+    private var heldTimers: [String: ContinuousClock.Instant] = [:]
     private var waiters: [String: CheckedContinuation<InjectedCallOutcome, Never>] = [:]
     private var observer: Observer
     private var responder: LocalResponder
-    private var held: HeldCallQueue
+    private var held: HeldCallQueue<InMemoryHeldCallStore>
 
     private let chargerOutbox: AsyncStream<WebSocketFrame>.Continuation
     private let chargerOutboxStream: AsyncStream<WebSocketFrame>
@@ -70,10 +71,12 @@ actor ChargerSession {
         self.ids = InjectedCallIDs(token: proxy.processToken)
         self.observer = Observer(chargerID: outcome.accepted.chargerID, version: outcome.version)
         self.responder = LocalResponder(
-            version: outcome.version,
-            heartbeatInterval: proxy.configuration.heartbeatInterval
+            configuration: .init(heartbeatInterval: proxy.configuration.heartbeatInterval)
         )
-        self.held = HeldCallQueue(store: InMemoryHeldCallStore())
+        self.held = HeldCallQueue(
+            store: InMemoryHeldCallStore(),
+            configuration: .init(responseTimeout: proxy.configuration.callTimeout)
+        )
         (self.chargerOutboxStream, self.chargerOutbox) = AsyncStream.makeStream(of: WebSocketFrame.self)
     }
 
@@ -92,9 +95,9 @@ actor ChargerSession {
                 "upstream": "\(upstreamDescription)",
             ]
         )
-        emit(.connected(chargerID: chargerID, version: version, remoteAddress: outcome.remoteAddress))
+        emit(.connected(version: version))
         defer {
-            proxy.eventContinuation.yield(.disconnected(chargerID: chargerID))
+            emit(.disconnected)
         }
         try await channel.executeThenClose { inbound, outbound in
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -118,7 +121,7 @@ actor ChargerSession {
                         if await self.fromCharger(frame) == .stop { break }
                     }
                 } catch {
-                    await self.log(.info, "Charger connection failed", ["error": "\(error)"])
+                    self.logger.info("Charger connection failed", metadata: ["error": "\(error)"])
                 }
                 group.cancelAll()
             }
@@ -219,12 +222,16 @@ actor ChargerSession {
         }
         record(bytes, envelope: envelope, direction: .chargerToCSMS, origin: .charger)
         if let envelope {
-            for event in observer.observe(bytes, envelope: envelope, direction: .chargerToCSMS, origin: .charger) {
-                emit(event)
-            }
+            observe(bytes, envelope: envelope, direction: .chargerToCSMS, origin: .charger)
         }
         guard let envelope else {
-            toCSMSOrHold(bytes, opcode: opcode, answeredLocally: true)
+            // Not OCPP-J: forwarded as it is while the CSMS is connected; without a message id it
+            // cannot be answered or held, so it is dropped (and logged) otherwise.
+            if let upstream, !held.mustHoldNewCalls {
+                upstream.outbox.yield(Self.maskedFrame(bytes, opcode: opcode))
+            } else {
+                log(.warning, "Frame that is not OCPP-J dropped: the CSMS is not connected")
+            }
             return
         }
         switch envelope.messageType {
@@ -238,31 +245,51 @@ actor ChargerSession {
     /// A call (or 2.1 SEND) from the charger: forwarded while the CSMS is connected, otherwise
     /// answered locally where the answer is true and held for the CSMS where the CSMS must see it.
     private func chargerCall(_ bytes: [UInt8], envelope: Envelope, opcode: WebSocketOpcode) {
-        if let upstream, held.isEmpty {
+        if let upstream, !held.mustHoldNewCalls {
             upstream.outbox.yield(Self.maskedFrame(bytes, opcode: opcode))
             return
         }
-        let mode: LocalResponder.Mode = endpoint == nil ? .standalone : .upstreamDown
-        let decision = responder.respond(to: bytes, envelope: envelope, mode: mode, now: Date())
+        let mode: LocalResponder.Mode =
+            endpoint == nil ? .standalone : (upstream == nil ? .upstreamDown : .upstreamConnected)
+        let decision = responder.decide(frame: bytes, envelope: envelope, version: version, mode: mode, now: Date())
         switch decision {
         case .answer(let answer, let hold):
             sendToCharger(answer, origin: .loadguard)
-            if hold { toCSMSOrHold(bytes, opcode: opcode, answeredLocally: true) }
-        case .hold:
-            toCSMSOrHold(bytes, opcode: opcode, answeredLocally: false)
-        case .drop:
-            break
+            if hold { holdForCSMS(bytes, envelope: envelope, answeredLocally: true) }
+        case .hold, .forward:
+            // `.forward` while older calls are still being delivered: keep the order.
+            holdForCSMS(bytes, envelope: envelope, answeredLocally: false)
+        case .discard:
+            log(.info, "SEND discarded: no CSMS reachable", ["action": "\(envelope.action ?? "")"])
         }
     }
 
-    /// Sends a charger frame upstream now, or keeps it in order for when the link is back.
-    private func toCSMSOrHold(_ bytes: [UInt8], opcode: WebSocketOpcode, answeredLocally: Bool) {
+    /// Keeps a charger call for the CSMS, in order; it goes out when the link is up and older
+    /// calls are answered.
+    private func holdForCSMS(_ bytes: [UInt8], envelope: Envelope, answeredLocally: Bool) {
         guard endpoint != nil else { return }
-        if let upstream, held.isEmpty {
+        let call = HeldCall(
+            id: envelope.messageID,
+            action: envelope.action ?? "",
+            frame: bytes,
+            answeredLocally: answeredLocally,
+            heldAt: Date()
+        )
+        do {
+            performHeld(try held.hold(call))
+            log(.debug, "Call held for the CSMS", ["action": "\(call.action)", "held": "\(held.count)"])
+        } catch {
+            log(.error, "Call for the CSMS cannot be held; the charger will send it again", ["error": "\(error)"])
+        }
+    }
+
+    /// A response of the charger that goes to the CSMS: sent now, or dropped with a log when the
+    /// link is down (the CSMS's call it answers is gone with the old connection).
+    private func responseToCSMS(_ bytes: [UInt8], opcode: WebSocketOpcode) {
+        if let upstream {
             upstream.outbox.yield(Self.maskedFrame(bytes, opcode: opcode))
-        } else {
-            held.append(HeldCall(frame: bytes, answeredLocally: answeredLocally))
-            if upstream != nil { releaseHeld() }
+        } else if endpoint != nil {
+            log(.info, "Answer to a CSMS call dropped: the CSMS connection it belongs to is gone")
         }
     }
 
@@ -298,9 +325,7 @@ actor ChargerSession {
             chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: bytes)))
             return
         }
-        for event in observer.observe(bytes, envelope: envelope, direction: .toCharger, origin: .csms) {
-            emit(event)
-        }
+        observe(bytes, envelope: envelope, direction: .toCharger, origin: .csms)
         switch envelope.messageType {
         case .call:
             do {
@@ -312,13 +337,18 @@ actor ChargerSession {
         case .send:
             chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: bytes)))
         case .callResult, .callError, .callResultError:
-            switch held.responseReceived(id: envelope.messageID) {
-            case .consume:
-                break
-            case .forward:
+            let routed: [HeldCallQueue<InMemoryHeldCallStore>.Action]?
+            do {
+                routed = try held.responseReceived(bytes, envelope: envelope)
+            } catch {
+                log(.error, "Held calls cannot be updated", ["error": "\(error)"])
+                routed = nil
+            }
+            if let routed {
+                performHeld(routed, opcode: opcode)
+            } else {
                 chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: bytes)))
             }
-            releaseHeld()
         }
     }
 
@@ -328,8 +358,10 @@ actor ChargerSession {
         for action in actions {
             switch action {
             case .sendToCharger(let id, let frame):
-                if InjectedCallIDs.hasReservedPrefix(id) && ids.isInjected(id) {
-                    record(frame, envelope: try? Envelope(parsing: frame), direction: .toCharger, origin: .loadguard)
+                if ids.isInjected(id), waiters[id] != nil {
+                    let envelope = try? Envelope(parsing: frame)
+                    record(frame, envelope: envelope, direction: .toCharger, origin: .loadguard)
+                    if let envelope { observe(frame, envelope: envelope, direction: .toCharger, origin: .loadguard) }
                 }
                 chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: frame)))
             case .startTimer(let id, let seconds):
@@ -337,7 +369,7 @@ actor ChargerSession {
             case .cancelTimer(let id):
                 timers[id] = nil
             case .forwardToCSMS(let frame):
-                toCSMSOrHold(frame, opcode: opcode, answeredLocally: false)
+                responseToCSMS(frame, opcode: opcode)
             case .completeInjected(let id, let outcome):
                 waiters.removeValue(forKey: id)?.resume(returning: outcome)
             case .reportTimeout(let id, let source):
@@ -350,16 +382,48 @@ actor ChargerSession {
         }
     }
 
-    private func sendToCharger(_ bytes: [UInt8], origin: TraceOrigin) {
-        record(bytes, envelope: try? Envelope(parsing: bytes), direction: .toCharger, origin: origin)
+    private func performHeld(_ actions: [HeldCallQueue<InMemoryHeldCallStore>.Action], opcode: WebSocketOpcode = .text) {
+        for action in actions {
+            switch action {
+            case .sendToCSMS(_, let frame):
+                upstream?.outbox.yield(Self.maskedFrame(frame, opcode: .text))
+            case .startTimer(let id, let seconds):
+                heldTimers[id] = .now + .seconds(seconds)
+            case .cancelTimer(let id):
+                heldTimers[id] = nil
+            case .forwardToCharger(let frame):
+                chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: frame)))
+            case .consumeResponse(let id):
+                log(.debug, "CSMS answer to a call answered locally consumed", ["call.id": "\(id)"])
+            case .gaveUp(let call, let attempts):
+                log(
+                    .error,
+                    "CSMS never answered a held call; dropped so later calls can go",
+                    ["action": "\(call.action)", "call.id": "\(call.id)", "attempts": "\(attempts)"]
+                )
+            }
+        }
+    }
+
+    private func observe(_ bytes: [UInt8], envelope: Envelope, direction: Direction, origin: Origin) {
+        for event in observer.observe(bytes, envelope: envelope, direction: direction, origin: origin) {
+            emit(event)
+        }
+    }
+
+    /// A frame LoadGuard itself sends to the charger (a local answer).
+    private func sendToCharger(_ bytes: [UInt8], origin: Origin) {
+        let envelope = try? Envelope(parsing: bytes)
+        record(bytes, envelope: envelope, direction: .toCharger, origin: origin)
+        if let envelope { observe(bytes, envelope: envelope, direction: .toCharger, origin: origin) }
         chargerOutbox.yield(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)))
     }
 
-    private func emit(_ event: ChargerEvent) {
-        proxy.eventContinuation.yield(event)
+    private nonisolated func emit(_ event: ChargerEvent) {
+        proxy.eventContinuation.yield(ObservedEvent(chargerID: chargerID, event: event))
     }
 
-    private func record(_ bytes: [UInt8], envelope: Envelope?, direction: TraceDirection, origin: TraceOrigin) {
+    private func record(_ bytes: [UInt8], envelope: Envelope?, direction: Direction, origin: Origin) {
         guard let trace = proxy.trace else { return }
         trace.record(
             chargerID: chargerID,
@@ -402,6 +466,14 @@ actor ChargerSession {
             timers[id] = nil
             perform(callQueue.timerFired(id: id))
         }
+        for id in heldTimers.filter({ $0.value <= now }).map(\.key) {
+            heldTimers[id] = nil
+            do {
+                performHeld(try held.timerFired(id: id))
+            } catch {
+                log(.error, "Held calls cannot be updated", ["error": "\(error)"])
+            }
+        }
         let interval = proxy.configuration.pingInterval
         guard interval > 0 else { return }
         let period = Duration.seconds(interval)
@@ -440,17 +512,16 @@ actor ChargerSession {
         var generator = SystemRandomNumberGenerator()
         var connection = initial
         var generation = 0
+        var delay = connection == nil ? backoff.attemptFailed(using: &generator) : 0
         while !Task.isCancelled {
             if let current = connection {
                 generation += 1
-                let started = ContinuousClock.now
+                backoff.connected(at: .now)
                 await runUpstream(current, generation: generation)
-                let lasted = ContinuousClock.now - started
-                backoff.connectionEnded(after: Double(lasted.components.seconds))
                 if Task.isCancelled { return }
-                log(.notice, "CSMS connection lost; the charger stays connected")
+                delay = backoff.disconnected(at: .now, using: &generator)
+                log(.notice, "CSMS connection lost; the charger stays connected", ["retry.in": "\(delay)"])
             }
-            let delay = backoff.nextDelay(using: &generator)
             do { try await Task.sleep(for: .seconds(delay)) } catch { return }
             do {
                 let next = try await proxy.connector.connect(
@@ -463,12 +534,13 @@ actor ChargerSession {
                     log(.warning, "CSMS did not accept the charger's OCPP version", ["offered": "\(version.rawValue)"])
                     next.channel.channel.close(promise: nil)
                     connection = nil
+                    delay = backoff.attemptFailed(using: &generator)
                     continue
                 }
-                backoff.connected()
                 connection = next
                 log(.notice, "CSMS connection restored")
             } catch {
+                delay = backoff.attemptFailed(using: &generator)
                 log(.info, "CSMS still unreachable", ["error": "\(error)", "retry.in": "\(delay)"])
                 connection = nil
             }
@@ -501,22 +573,17 @@ actor ChargerSession {
 
     private func upstreamUp(_ leg: UpstreamLeg) {
         upstream = leg
-        releaseHeld()
+        do {
+            performHeld(try held.linkUp())
+        } catch {
+            log(.error, "Held calls cannot be read", ["error": "\(error)"])
+        }
     }
 
     private func upstreamDown(generation: Int) {
         guard let leg = upstream, leg.generation == generation else { return }
         leg.outbox.finish()
         upstream = nil
-        held.linkLost()
-    }
-
-    /// Sends the next held call to the CSMS when nothing held is in flight (one call at a time, in order).
-    private func releaseHeld() {
-        guard let upstream else { return }
-        while let next = held.nextToSend() {
-            upstream.outbox.yield(Self.maskedFrame(next.frame, opcode: .text))
-            if next.awaitsResponse { break }
-        }
+        performHeld(held.linkDown())
     }
 }

@@ -3,8 +3,8 @@ public import OCPP
 /// The decision on a charger's WebSocket upgrade request, made before any upstream connection.
 ///
 /// States a request can end in (OCPP-J 1.6 §3, OCPP 2.0.1 Part 4 §3 and §5):
-/// - path not `<prefix>/<id>`, or an id that breaks the identity rules (empty, over 48
-///   characters, containing `:`): **400**;
+/// - path not `<prefix>/<id>`: **404** (no OCPP endpoint there);
+/// - an id that breaks the identity rules (over 48 characters, containing `:`, not UTF-8): **400**;
 /// - id not configured and unknown chargers not accepted: **404**;
 /// - password configured and Basic auth missing or wrong: **401** with `WWW-Authenticate`;
 /// - no subprotocol LoadGuard speaks: the upgrade is completed without `Sec-WebSocket-Protocol`
@@ -48,7 +48,7 @@ public struct HandshakeRules: Sendable {
     public func evaluate(uri: String, headers: [(name: String, value: String)]) -> HandshakeDecision {
         let id: String
         switch Self.chargerID(uri: uri, prefix: pathPrefix) {
-        case .failure(let reason): return .refuse(status: 400, reason: reason)
+        case .failure(let failure): return .refuse(status: failure.status, reason: failure.description)
         case .success(let value): id = value
         }
         let policy: ChargerPolicy
@@ -86,16 +86,13 @@ public struct HandshakeRules: Sendable {
     static func chargerID(uri: String, prefix: String) -> Result<String, HandshakeFailure> {
         var path = Substring(uri)
         if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
-        guard path.hasPrefix(prefix) else {
-            return .failure(HandshakeFailure("path must start with \(prefix.isEmpty ? "/" : prefix)"))
-        }
+        let notHere = HandshakeFailure(status: 404, "no OCPP endpoint here: chargers connect to \(prefix)/<chargePointId>")
+        guard path.hasPrefix(prefix) else { return .failure(notHere) }
         path = path.dropFirst(prefix.count)
-        guard path.hasPrefix("/") else { return .failure(HandshakeFailure("path must be \(prefix)/<chargePointId>")) }
+        guard path.hasPrefix("/") else { return .failure(notHere) }
         while path.hasPrefix("/") { path = path.dropFirst() }
         while path.hasSuffix("/") { path = path.dropLast() }
-        guard !path.isEmpty, !path.contains("/") else {
-            return .failure(HandshakeFailure("path must be \(prefix)/<chargePointId>"))
-        }
+        guard !path.isEmpty, !path.contains("/") else { return .failure(notHere) }
         guard let id = String(path).removingPercentEncodingStrict() else {
             return .failure(HandshakeFailure("charger id is not valid percent-encoded UTF-8"))
         }
@@ -107,10 +104,15 @@ public struct HandshakeRules: Sendable {
     }
 }
 
-/// Why a request target is not a charger's OCPP URL.
+/// Why a request target is not a charger's OCPP URL: 404 for a path outside the OCPP endpoint,
+/// 400 for an identity that breaks OCPP's rules.
 public struct HandshakeFailure: Error, Equatable, CustomStringConvertible {
+    public var status: Int
     public var description: String
-    init(_ description: String) { self.description = description }
+    init(status: Int = 400, _ description: String) {
+        self.status = status
+        self.description = description
+    }
 }
 
 /// HTTP Basic authentication as chargers use it (RFC 7617; OCPP security profiles 1 and 2).

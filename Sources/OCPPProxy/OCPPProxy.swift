@@ -1,6 +1,6 @@
 public import Logging
 public import NIOCore
-import NIOPosix
+public import NIOPosix
 import NIOWebSocket
 public import OCPP
 
@@ -23,11 +23,11 @@ public final class OCPPProxy: Sendable {
     let registry = SessionRegistry()
     let trace: TraceSink?
     let processToken: String
-    let eventContinuation: AsyncStream<ChargerEvent>.Continuation
+    let eventContinuation: AsyncStream<ObservedEvent>.Continuation
 
     /// What LoadGuard observes in the traffic, in order per charger. Buffered (newest 65,536 kept)
     /// so that a slow consumer never stalls forwarding.
-    public let events: AsyncStream<ChargerEvent>
+    public let events: AsyncStream<ObservedEvent>
 
     /// - Parameters:
     ///   - configuration: where to listen, which chargers, which CSMS.
@@ -57,7 +57,7 @@ public final class OCPPProxy: Sendable {
         var generator = SystemRandomNumberGenerator()
         self.processToken = InjectedCallIDs.randomToken(using: &generator)
         (self.events, self.eventContinuation) = AsyncStream.makeStream(
-            of: ChargerEvent.self,
+            of: ObservedEvent.self,
             bufferingPolicy: .bufferingNewest(65_536)
         )
     }
@@ -125,6 +125,17 @@ public final class OCPPProxy: Sendable {
         } catch {
             logger.debug("Charger connection ended with an error", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// An event observed in one charger's traffic.
+public struct ObservedEvent: Sendable, Hashable {
+    public var chargerID: String
+    public var event: ChargerEvent
+
+    public init(chargerID: String, event: ChargerEvent) {
+        self.chargerID = chargerID
+        self.event = event
     }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 public import OCPP
 
 /// Where every frame is written as one JSON line (see ``TraceRecord``), off the forwarding path:
@@ -12,12 +12,12 @@ public final class TraceSink: Sendable {
     private let continuation: AsyncStream<[UInt8]>.Continuation
     private let stream: AsyncStream<[UInt8]>
     private let handle: FileHandle
-    private let redaction: TraceRedaction
+    private let redactor: Redactor
     private let path: String
     private let logger: Logger
 
     /// Opens (appending to) or creates `path`.
-    public init(path: String, redaction: TraceRedaction = .secrets, logger: Logger) throws {
+    public init(path: String, redaction: Redactor.Mode = .secrets, logger: Logger) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -31,7 +31,7 @@ public final class TraceSink: Sendable {
         handle.seekToEndOfFile()
         self.handle = handle
         self.path = path
-        self.redaction = redaction
+        self.redactor = Redactor(mode: redaction)
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(100_000))
     }
@@ -56,22 +56,22 @@ public final class TraceSink: Sendable {
     func record(
         chargerID: String,
         version: OCPPVersion,
-        direction: TraceDirection,
-        origin: TraceOrigin,
+        direction: Direction,
+        origin: Origin,
         envelope: Envelope?,
         frame: [UInt8]
     ) {
         let record = TraceRecord(
             timestamp: Date(),
-            chargerID: chargerID,
+            charger: chargerID,
             version: version,
             direction: direction,
             origin: origin,
-            envelope: envelope,
             frame: frame,
-            redaction: redaction
+            envelope: envelope,
+            redactor: redactor
         )
-        continuation.yield(record.jsonLine())
+        continuation.yield(Array((record.jsonLine() + "\n").utf8))
     }
 }
 

@@ -9,6 +9,7 @@ struct LoadGuardCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self,
             CheckConfigCommand.self,
+            MeasureCommand.self,
         ]
     )
 }

@@ -1,5 +1,5 @@
 import Foundation
-import OCPPProxy
+public import OCPPProxy
 public import Yams
 
 extension LoadGuardConfiguration {
@@ -23,7 +23,7 @@ extension LoadGuardConfiguration {
         func fail(_ path: [any CodingKey], _ message: String) -> ConfigurationError {
             ConfigFile.error(at: path, in: root, file: file, message)
         }
-        typealias K = AnyCodingKey
+        typealias K = ConfigCodingKey
         let baseDirectory = (file as NSString).deletingLastPathComponent
 
         if let upstream = ocpp.upstream, UpstreamEndpoint(url: upstream) == nil {

@@ -1,7 +1,8 @@
 import Foundation
 public import Hummingbird
-import Logging
+public import Logging
 import NIOCore
+import OCPP
 public import OCPPProxy
 
 /// The REST API (`/api/v1`), served by Hummingbird.
@@ -34,7 +35,7 @@ public enum LoadGuardAPI {
             let outcome: InjectedCallOutcome
             do {
                 outcome = try await proxy.call(chargerID: id, action: call.action, payload: call.payload)
-            } catch {
+            } catch let error as InjectedCallError {
                 switch error {
                 case .notConnected: throw APIError(.notFound, "charger \(id) is not connected")
                 case .rejected(let reason): throw APIError(.serviceUnavailable, reason)
@@ -109,10 +110,12 @@ struct APIError: HTTPResponseError {
         self.message = message
     }
 
-    var headers: HTTPFields { [.contentType: "application/json"] }
-
-    func body(allocator: ByteBufferAllocator) -> ByteBuffer? {
-        allocator.buffer(string: "{\"error\":{\"message\":\(jsonString(message))}}")
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: "{\"error\":{\"message\":\(jsonString(message))}}"))
+        )
     }
 }
 

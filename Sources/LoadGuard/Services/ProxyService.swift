@@ -17,8 +17,12 @@ public struct ProxyService: Service {
             if let trace {
                 group.addTask { await trace.run() }
             }
-            try await cancelWhenGracefulShutdown {
-                try await proxy.run()
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await proxy.run()
+                }
+            } catch is CancellationError {
+                // Graceful shutdown: the proxy closed its listener and every connection.
             }
             trace?.finish()
             try await group.waitForAll()

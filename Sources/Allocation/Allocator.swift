@@ -1,0 +1,607 @@
+/// Computes every charger's limit for one moment: a pure, deterministic function of `state`.
+///
+/// The stages, each with one job (docs/allocation.md explains why each exists):
+/// 1. Effective limit per phase: the lowest of fuse, configured cap, ripple-control level and every
+///    unexpired API command, with its source.
+/// 2. Measurement state: fresh, stale (increases frozen), or fail-safe (safe budget only).
+/// 3. Offline chargers: their last allocation, later their maximum, is reserved; their last
+///    measured draw (at most the reservation) is taken off the grid reading, so that
+///    reservation plus estimated building load always covers what they may draw.
+/// 4. Building load per phase: grid reading minus what the chargers draw (through their rotation);
+///    a charger's draw above its limit (after a grace time) stays in the building load.
+/// 5. Charging budget per phase: effective limit − building load − margin − reservations.
+/// 6. Under-drawing cars are held at their draw plus a margin; probed back up later.
+/// 7. Admission: in order of priority, then turn (rotation), each charger's minimum is admitted
+///    while it fits; the others pause. Paused chargers wait out the minimum pause time.
+/// 8. Fair share: the rest is water-filled among admitted chargers, tier by tier.
+/// 9. Unbalance: one- and two-phase chargers on the heaviest phase are reduced.
+/// 10. Rounding down to 0.1 A, reasons, and memory for the next call.
+public func allocate(_ state: SiteState) -> Allocation {
+    computeAllocation(state)
+}
+
+private func computeAllocation(_ state: SiteState) -> Allocation {
+    var run = AllocatorRun(state: state)
+    return run.allocate()
+}
+
+/// A value that computes every charger's limit and keeps the allocator's memory between calls.
+///
+/// A convenience over ``allocate(_:)`` for callers that do not keep the memory themselves.
+public struct SiteAllocator: Sendable {
+    public private(set) var memory: AllocationMemory
+
+    public init(memory: AllocationMemory = AllocationMemory()) {
+        self.memory = memory
+    }
+
+    /// Allocates for `state` (its `memory` is replaced by this allocator's) and keeps the new memory.
+    public mutating func allocate(_ state: SiteState) -> Allocation {
+        var state = state
+        state.memory = memory
+        let allocation = computeAllocation(state)
+        memory = allocation.memory
+        return allocation
+    }
+}
+
+/// Per-charger facts gathered once.
+private struct ChargerFacts {
+    var gridPhases: PhaseSet
+    /// Indices of the constraints the charger counts on: site phases, then each ancestor circuit's phases.
+    var constraints: [Int]
+    var draw: Double
+    var offline: Bool
+    var wantsCurrent: Bool
+}
+
+private struct AllocatorRun {
+    let state: SiteState
+    let settings: AllocationSettings
+    var memory: AllocationMemory
+    var results: [ChargerAllocation] = []
+    var facts: [ChargerFacts] = []
+    var circuitIndex: [String: Int] = [:]
+    var circuitParent: [Int?] = []
+    var capacity: [Double] = []
+    var constraintSources: [(LimitSource, GridPhase)] = []
+
+    init(state: SiteState) {
+        self.state = state
+        self.settings = state.settings
+        self.memory = state.memory
+    }
+
+    mutating func allocate() -> Allocation {
+        let now = state.now
+        let site = state.site
+
+        // Stage 1: the effective limit per phase.
+        let effective = effectiveLimits()
+
+        // Stage 2: how fresh the grid measurement is.
+        let measurement: MeasurementState
+        if let grid = state.grid {
+            let age = now - grid.time
+            if age > settings.failSafeAfter {
+                measurement = .failSafe
+            } else if age > settings.staleAfter {
+                measurement = .stale
+            } else {
+                measurement = .fresh
+            }
+        } else {
+            measurement = .awaitingFirstReading
+        }
+        let failSafe = measurement == .failSafe || measurement == .awaitingFirstReading
+
+        // Circuits become constraints 3 + 3·c + phase.
+        for (index, circuit) in site.circuits.enumerated() { circuitIndex[circuit.id] = index }
+        circuitParent = site.circuits.map { $0.parent.flatMap { circuitIndex[$0] } }
+        constraintSources = GridPhase.allCases.map { (LimitSource.fuse, $0) }
+        for circuit in site.circuits {
+            for phase in GridPhase.allCases { constraintSources.append((.circuit(circuit.id), phase)) }
+        }
+        capacity = [Double](repeating: 0, count: 3 + 3 * site.circuits.count)
+        for (index, circuit) in site.circuits.enumerated() {
+            for phase in GridPhase.allCases { capacity[3 + 3 * index + phase.rawValue] = circuit.limit[phase] }
+        }
+
+        // Stage 3: per-charger facts, offline reservations.
+        var reserved = PhaseCurrents.zero
+        var subtracted = PhaseCurrents.zero
+        results.reserveCapacity(state.chargers.count)
+        facts.reserveCapacity(state.chargers.count)
+        for charger in state.chargers {
+            let model = charger.charger
+            var gridPhases = model.gridPhases
+            if let active = memory.chargers[model.id]?.activeTerminals, model.rotation != .unknown,
+                !(0..<model.terminalCount).contains(where: { active & (1 << UInt8($0)) == 0 && charger.measured[$0] >= 1 })
+            {
+                gridPhases = PhaseSet(
+                    (0..<model.terminalCount).filter { active & (1 << UInt8($0)) != 0 }
+                        .compactMap { model.rotation.gridPhase(ofTerminal: $0) }
+                )
+            }
+            var constraints = gridPhases.phases.map(\.rawValue)
+            var circuit = model.circuit.flatMap { circuitIndex[$0] }
+            var hops = 0
+            while let current = circuit, hops <= site.circuits.count {
+                for phase in gridPhases.phases { constraints.append(3 + 3 * current + phase.rawValue) }
+                circuit = circuitParent[current]
+                hops += 1
+            }
+            var offline = !charger.connected
+            if let last = charger.lastReport, now - last > settings.chargerSilentAfter { offline = true }
+            let wants = charger.status.hasVehicle && !offline
+            facts.append(
+                ChargerFacts(
+                    gridPhases: gridPhases,
+                    constraints: constraints,
+                    draw: charger.draw,
+                    offline: offline,
+                    wantsCurrent: wants
+                )
+            )
+            var result = ChargerAllocation(
+                id: model.id,
+                current: 0,
+                reason: .noVehicle,
+                gridPhases: gridPhases,
+                minCurrent: model.minCurrent,
+                draw: charger.draw,
+                offline: offline
+            )
+            if offline {
+                var entry = memory.chargers[model.id] ?? ChargerMemory(running: false, since: now)
+                let since = entry.offlineSince ?? now
+                entry.offlineSince = since
+                let hold: Double
+                if now - since < settings.offlineReserveTime {
+                    hold = entry.lastCurrent
+                    result.reason = .offlineReserved
+                } else {
+                    hold = model.maxCurrent
+                    result.reason = .offlineAssumedMaximum
+                }
+                result.current = hold
+                memory.chargers[model.id] = entry
+                // Its last measured draw (not more than the reservation) leaves the building load;
+                // whatever it draws now stays in the grid reading, so the reservation covers it.
+                let holding = gridPhases.currents(hold)
+                reserved += holding
+                subtracted += PhaseCurrents.combine(accountedDraw(charger), holding, min)
+                for constraint in constraints where constraint >= 3 { capacity[constraint] -= hold }
+            } else if wants {
+                subtracted += accountedDraw(charger)
+            }
+            results.append(result)
+        }
+
+        // Stage 4: building load per phase.
+        var building = PhaseCurrents.zero
+        if let grid = state.grid {
+            building = PhaseCurrents.combine(grid.currents, subtracted) { max(0, $0 - $1) }
+        }
+
+        // Stage 5: the charging budget per phase.
+        var budgetSources = [LimitSource]()
+        for phase in GridPhase.allCases {
+            let limit = effective[phase.rawValue]
+            var budget = limit.current - building[phase] - site.margin
+            var source = limit.source
+            if failSafe {
+                let safe = settings.safeCurrent[phase]
+                if safe <= limit.current - site.margin {
+                    budget = safe
+                    source = .safeBudget
+                } else {
+                    budget = limit.current - site.margin
+                }
+            }
+            capacity[phase.rawValue] = max(0, budget - reserved[phase])
+            constraintSources[phase.rawValue] = (source, phase)
+            budgetSources.append(source)
+        }
+        for index in 3..<capacity.count { capacity[index] = max(0, capacity[index]) }
+        let budget = PhaseCurrents(l1: capacity[0], l2: capacity[1], l3: capacity[2])
+
+        // Stages 6–9.
+        shareAmongCandidates(building: building, reserved: reserved, failSafe: failSafe)
+
+        // Stage 10: memory for the next call; sessions that ended are forgotten.
+        var allocated = PhaseCurrents.zero
+        for (index, result) in results.enumerated() {
+            allocated += result.gridPhases.currents(result.current)
+            let id = result.id
+            let fact = facts[index]
+            if fact.offline { continue }
+            guard fact.wantsCurrent else {
+                memory.chargers[id] = nil
+                continue
+            }
+            var entry = memory.chargers[id] ?? ChargerMemory(running: false, since: now)
+            entry.offlineSince = nil
+            let running = result.current > 0
+            if running != entry.running {
+                entry.running = running
+                entry.since = now
+            }
+            if running { entry.hasRun = true }
+            if !running {
+                entry.underdrawCap = nil
+                entry.underdrawSince = nil
+                entry.cappedAt = nil
+            }
+            entry.lastCurrent = result.current
+            memory.chargers[id] = entry
+        }
+
+        return Allocation(
+            time: now,
+            measurement: measurement,
+            effectiveLimit: effective,
+            buildingLoad: building,
+            chargingBudget: budget,
+            budgetSources: budgetSources,
+            allocated: allocated,
+            chargers: results,
+            freezeIncreases: measurement != .fresh,
+            memory: memory
+        )
+    }
+
+    /// Stage 1: per phase, the lowest limit and its source (ties go to the first in this order:
+    /// fuse, configured cap, ripple control, API commands by id).
+    func effectiveLimits() -> [PhaseLimit] {
+        var candidates: [(PhaseCurrents, LimitSource)] = [(state.site.fuse, .fuse)]
+        if let cap = state.limits.configuredCap { candidates.append((cap, .configuredCap)) }
+        if let ripple = state.limits.rippleControl { candidates.append((ripple, .rippleControl)) }
+        let commands = state.limits.apiCommands
+            .filter { command in command.expiresAt.map { $0 > state.now } ?? true }
+            .sorted { $0.id < $1.id }
+        for command in commands { candidates.append((command.maxCurrent, .apiCommand(command.id))) }
+        return GridPhase.allCases.map { phase in
+            var best = PhaseLimit(phase: phase, current: candidates[0].0[phase], source: candidates[0].1)
+            for (currents, source) in candidates.dropFirst() where currents[phase] < best.current {
+                best = PhaseLimit(phase: phase, current: max(0, currents[phase]), source: source)
+            }
+            return best
+        }
+    }
+
+    /// What a charger's draw takes off the grid reading to give the building load: its measured
+    /// current through its rotation, but not more than its limit (plus tolerance) once it had time
+    /// to follow it. Excess beyond that stays in the building load, so others make room for it.
+    func accountedDraw(_ charger: ChargerState) -> PhaseCurrents {
+        var terminals = charger.measured
+        if let limit = charger.appliedLimit, let since = charger.appliedSince,
+            state.now - since >= settings.followGrace
+        {
+            terminals = terminals.map { min($0, limit + settings.followTolerance) }
+        }
+        let count = charger.charger.terminalCount
+        for index in count..<3 { terminals[index] = 0 }
+        return charger.charger.rotation.toGrid(terminals, terminalCount: count)
+    }
+
+    /// Stages 6 to 9 for the chargers whose car may take current.
+    mutating func shareAmongCandidates(building: PhaseCurrents, reserved: PhaseCurrents, failSafe: Bool) {
+        let now = state.now
+
+        struct Candidate {
+            var index: Int
+            var floor: Double
+            var ceiling: Double
+            var capped: Bool
+            var priority: Int
+            var turnClass: Int
+            var energy: Double
+            var id: ChargerID
+        }
+        var candidates = [Candidate]()
+        candidates.reserveCapacity(state.chargers.count)
+
+        // Stage 6: under-drawing cars.
+        for (index, charger) in state.chargers.enumerated() where facts[index].wantsCurrent {
+            let model = charger.charger
+            var entry = memory.chargers[model.id] ?? ChargerMemory(running: false, since: now)
+            let draw = facts[index].draw
+            detectPhases(charger, &entry)
+            if let idleSince = entry.idleSince {
+                let backoff = settings.probeInterval * Double(1 << min(entry.probes, 16))
+                if now - idleSince < min(backoff, settings.maxProbeInterval) {
+                    results[index].reason = .vehicleDrawsLess
+                    results[index].source = .vehicle
+                    memory.chargers[model.id] = entry
+                    continue
+                }
+                // Probe: offer the car current again to see whether it takes it.
+                entry.idleSince = nil
+                entry.probes += 1
+                entry.probeUntil = now + settings.underdrawWindow
+            }
+            if entry.running, entry.underdrawCap != nil, draw < 1 {
+                // Held at its minimum and still taking nothing: give the current to others.
+                entry.idleSince = now
+                results[index].reason = .vehicleDrawsLess
+                results[index].source = .vehicle
+                memory.chargers[model.id] = entry
+                continue
+            }
+            if entry.running {
+                if let cap = entry.underdrawCap {
+                    let backoff = settings.probeInterval * Double(1 << min(entry.probes, 16))
+                    let probeDue = now - (entry.cappedAt ?? now) >= min(backoff, settings.maxProbeInterval)
+                    let pushing = draw >= cap - 1
+                    if probeDue || pushing {
+                        entry.probes = pushing ? 0 : entry.probes + 1
+                        entry.probeUntil = pushing ? nil : now + settings.underdrawWindow
+                        entry.underdrawCap = nil
+                        entry.cappedAt = nil
+                        entry.underdrawSince = nil
+                    }
+                } else {
+                    let offered = charger.appliedLimit ?? entry.lastCurrent
+                    if offered > 0, draw + settings.underdrawMargin < offered {
+                        let since = entry.underdrawSince ?? now
+                        entry.underdrawSince = since
+                        if now - since >= settings.underdrawWindow {
+                            entry.underdrawCap = max(model.minCurrent, draw + settings.underdrawMargin)
+                            entry.cappedAt = now
+                        }
+                    } else {
+                        entry.underdrawSince = nil
+                    }
+                }
+            }
+            if let until = entry.probeUntil, now >= until || entry.underdrawCap != nil { entry.probeUntil = nil }
+            results[index].probing = entry.probeUntil != nil
+            memory.chargers[model.id] = entry
+
+            // Stage 7 (first half): each session's place in the turn order.
+            let pausedRecently = entry.hasRun && !entry.running && now - entry.since < settings.minimumPauseTime
+            if pausedRecently {
+                results[index].reason = .pauseDwell
+                continue
+            }
+            // 0: running, its turn not over; 1: waited a full turn (or never ran); 2: running, its
+            // turn is over; 3: paused, dwell over but not a full turn yet (starts only into free room).
+            let turnClass: Int
+            let elapsed = now - entry.since
+            if entry.running {
+                turnClass = elapsed < settings.rotationInterval ? 0 : 2
+            } else if !entry.hasRun || elapsed >= settings.rotationInterval {
+                turnClass = 1
+            } else {
+                turnClass = 3
+            }
+            let ceiling = min(model.maxCurrent, entry.underdrawCap ?? .infinity)
+            candidates.append(
+                Candidate(
+                    index: index,
+                    floor: model.minCurrent,
+                    ceiling: max(model.minCurrent, ceiling),
+                    capped: entry.underdrawCap != nil && entry.underdrawCap! < model.maxCurrent,
+                    priority: model.priority,
+                    turnClass: turnClass,
+                    energy: charger.sessionEnergy,
+                    id: model.id
+                )
+            )
+        }
+
+        // Stage 7 (second half): admit minimums in turn order while they fit.
+        candidates.sort { a, b in
+            if a.priority != b.priority { return a.priority > b.priority }
+            if a.turnClass != b.turnClass { return a.turnClass < b.turnClass }
+            if a.energy != b.energy { return a.energy < b.energy }
+            if a.id != b.id { return a.id < b.id }
+            return a.index < b.index
+        }
+        var floorUse = [Double](repeating: 0, count: capacity.count)
+        var admitted = [Candidate]()
+        admitted.reserveCapacity(candidates.count)
+        let tolerance = 1e-9
+        for candidate in candidates {
+            let constraints = facts[candidate.index].constraints
+            if let blocking = constraints.first(where: { floorUse[$0] + candidate.floor > capacity[$0] + tolerance }) {
+                let (source, phase) = constraintSources[blocking]
+                if failSafe {
+                    results[candidate.index].reason = .failSafe
+                } else if candidate.floor > capacity[blocking] + tolerance {
+                    results[candidate.index].reason = .insufficientSupply
+                } else {
+                    results[candidate.index].reason = .waitingForTurn
+                }
+                results[candidate.index].source = source
+                results[candidate.index].phase = phase
+                continue
+            }
+            for constraint in constraints { floorUse[constraint] += candidate.floor }
+            admitted.append(candidate)
+        }
+
+        // Stage 8: water-fill tier by tier; lower tiers keep their admitted minimum.
+        var finalUse = [Double](repeating: 0, count: capacity.count)
+        var values = [Double](repeating: 0, count: state.chargers.count)
+        var tierStart = 0
+        while tierStart < admitted.count {
+            var tierEnd = tierStart
+            while tierEnd < admitted.count, admitted[tierEnd].priority == admitted[tierStart].priority { tierEnd += 1 }
+            let tier = admitted[tierStart..<tierEnd]
+            for candidate in tier {
+                for constraint in facts[candidate.index].constraints { floorUse[constraint] -= candidate.floor }
+            }
+            let room = (0..<capacity.count).map { capacity[$0] - finalUse[$0] - floorUse[$0] }
+            let items = tier.map { candidate in
+                WaterFilling.Item(
+                    floor: candidate.floor,
+                    ceiling: candidate.ceiling,
+                    constraints: facts[candidate.index].constraints
+                )
+            }
+            let filled = WaterFilling.fill(items, capacity: room)
+            for (offset, candidate) in tier.enumerated() {
+                let outcome = filled[offset]
+                values[candidate.index] = outcome.value
+                for constraint in facts[candidate.index].constraints { finalUse[constraint] += outcome.value }
+                record(outcome, for: candidate.index, capped: candidate.capped)
+            }
+            tierStart = tierEnd
+        }
+
+        // Stage 9: unbalance between phases.
+        if let maxUnbalance = state.site.maxUnbalance {
+            var reduced = false
+            for _ in 0..<12 {
+                var totals = building + reserved
+                for candidate in admitted {
+                    totals += facts[candidate.index].gridPhases.currents(values[candidate.index])
+                }
+                let light = GridPhase.allCases.min { totals[$0] < totals[$1] }!
+                // Heaviest phase first; a phase whose excess no charger can reduce (building load
+                // alone, or three-phase chargers only) is skipped for the next one.
+                var changed = false
+                for heavy in GridPhase.allCases.sorted(by: { totals[$0] > totals[$1] }) where heavy != light {
+                    let excess = totals[heavy] - totals[light] - maxUnbalance
+                    guard excess > 1e-6 else { continue }
+                    let onHeavy = admitted.filter { candidate in
+                        let phases = facts[candidate.index].gridPhases
+                        return values[candidate.index] > 0 && phases.contains(heavy) && !phases.contains(light)
+                    }
+                    guard !onHeavy.isEmpty else { continue }
+                    let level = Self.reductionLevel(onHeavy.map { values[$0.index] }, removing: excess)
+                    for candidate in onHeavy where values[candidate.index] > level {
+                        let index = candidate.index
+                        if level + 1e-9 < candidate.floor {
+                            values[index] = 0
+                            results[index].reason = .insufficientSupply
+                        } else {
+                            values[index] = level
+                            results[index].reason = .fairShare
+                        }
+                        results[index].source = .unbalance
+                        results[index].phase = heavy
+                        reduced = true
+                        changed = true
+                    }
+                    break
+                }
+                guard changed else { break }
+            }
+            if reduced {
+                topUpAllPhaseChargers(admitted: admitted.map { ($0.index, $0.ceiling, $0.priority) }, values: &values)
+            }
+        }
+
+        // Stage 10 (first half): round down to 0.1 A, never below the minimum.
+        for candidate in admitted {
+            let index = candidate.index
+            var value = values[index]
+            if value > 0 {
+                value = (value * 10 + 1e-6).rounded(.down) / 10
+                value = max(value, candidate.floor)
+            }
+            results[index].current = value
+        }
+    }
+
+    /// Learns which terminals the car uses: a one-phase car on a three-phase charger loads one
+    /// grid phase only, and counting it on all three would waste two phases' headroom.
+    /// A pattern must hold for `phaseDetectionTime` while the car clearly charges; current on a
+    /// terminal outside the pattern ends it at once.
+    func detectPhases(_ charger: ChargerState, _ entry: inout ChargerMemory) {
+        let count = charger.charger.terminalCount
+        guard count > 1 else { return }
+        var pattern: UInt8 = 0
+        for terminal in 0..<count where charger.measured[terminal] >= 1 { pattern |= 1 << UInt8(terminal) }
+        if let active = entry.activeTerminals, pattern & ~active != 0 {
+            entry.activeTerminals = nil
+        }
+        let full: UInt8 = (1 << UInt8(count)) - 1
+        guard charger.draw >= 4, pattern != full, pattern != 0 else {
+            entry.phaseCandidate = nil
+            entry.phaseCandidateSince = nil
+            return
+        }
+        if entry.phaseCandidate != pattern {
+            entry.phaseCandidate = pattern
+            entry.phaseCandidateSince = state.now
+        } else if let since = entry.phaseCandidateSince, state.now - since >= settings.phaseDetectionTime {
+            entry.activeTerminals = pattern
+        }
+    }
+
+    /// Writes the reason and source for a water-filled charger.
+    mutating func record(_ outcome: WaterFilling.Result, for index: Int, capped: Bool) {
+        switch outcome.bound {
+        case .ceiling:
+            if capped {
+                results[index].reason = .vehicleDrawsLess
+                results[index].source = .vehicle
+            } else {
+                results[index].reason = .maximum
+                results[index].source = .charger
+            }
+            results[index].phase = nil
+        case .constraint(let constraint):
+            let (source, phase) = constraintSources[constraint]
+            results[index].reason = .fairShare
+            results[index].source = source
+            results[index].phase = phase
+        }
+    }
+
+    /// After unbalance reductions, three-phase (and unknown-rotation) chargers may take what the
+    /// reductions freed: they load every phase alike, so they do not change the unbalance.
+    mutating func topUpAllPhaseChargers(admitted: [(index: Int, ceiling: Double, priority: Int)], values: inout [Double]) {
+        let risers = admitted.filter { entry in
+            facts[entry.index].gridPhases.count == 3 && values[entry.index] > 0
+                && values[entry.index] < entry.ceiling - 1e-9
+        }
+        guard !risers.isEmpty else { return }
+        var use = [Double](repeating: 0, count: capacity.count)
+        for entry in admitted {
+            for constraint in facts[entry.index].constraints { use[constraint] += values[entry.index] }
+        }
+        let priorities = Array(Set(risers.map(\.priority))).sorted(by: >)
+        for priority in priorities {
+            let tier = risers.filter { $0.priority == priority }
+            for entry in tier {
+                for constraint in facts[entry.index].constraints { use[constraint] -= values[entry.index] }
+            }
+            let room = (0..<capacity.count).map { capacity[$0] - use[$0] }
+            let items = tier.map { entry in
+                WaterFilling.Item(
+                    floor: values[entry.index],
+                    ceiling: entry.ceiling,
+                    constraints: facts[entry.index].constraints
+                )
+            }
+            let filled = WaterFilling.fill(items, capacity: room)
+            for (offset, entry) in tier.enumerated() {
+                let value = max(values[entry.index], filled[offset].value)
+                if value > values[entry.index] + 1e-9 { record(filled[offset], for: entry.index, capped: false) }
+                values[entry.index] = value
+                for constraint in facts[entry.index].constraints { use[constraint] += value }
+            }
+        }
+    }
+
+    /// The level λ such that cutting every value down to λ removes `excess` in total
+    /// (0 when even cutting all to zero is not enough).
+    static func reductionLevel(_ values: [Double], removing excess: Double) -> Double {
+        let sorted = values.sorted(by: >)
+        var removed = 0.0
+        for (offset, value) in sorted.enumerated() {
+            let next = offset + 1 < sorted.count ? sorted[offset + 1] : 0
+            let step = (value - next) * Double(offset + 1)
+            if removed + step >= excess {
+                return value - (excess - removed) / Double(offset + 1)
+            }
+            removed += step
+        }
+        return 0
+    }
+}

@@ -1,0 +1,36 @@
+/// A first-in first-out queue on an array with a moving head, amortized O(1) at both ends.
+struct FIFO<Element> {
+    private var storage: [Element] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == storage.count }
+    var count: Int { storage.count - head }
+    var first: Element? { isEmpty ? nil : storage[head] }
+
+    mutating func append(_ element: Element) { storage.append(element) }
+
+    mutating func popFirst() -> Element? {
+        guard !isEmpty else { return nil }
+        let element = storage[head]
+        head += 1
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 32 && head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+
+    mutating func removeAll() {
+        storage.removeAll()
+        head = 0
+    }
+
+    var elements: ArraySlice<Element> { storage[head...] }
+
+    func contains(where predicate: (Element) -> Bool) -> Bool { storage[head...].contains(where: predicate) }
+}
+
+extension FIFO: Sendable where Element: Sendable {}
