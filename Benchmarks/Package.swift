@@ -8,7 +8,8 @@ let package = Package(
     name: "loadguard-benchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: "../")
+        .package(name: "loadguard", path: "../"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .executableTarget(
@@ -21,7 +22,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "ProxyBenchmark",
-            dependencies: [.product(name: "LoadGuardKit", package: "loadguard")]
+            dependencies: [
+                .product(name: "LoadGuardKit", package: "loadguard"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
         ),
     ]
 )

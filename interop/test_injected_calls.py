@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -71,9 +72,14 @@ async def test_injected_call_timeout_answers_504_frees_the_slot_and_drops_the_la
     await sessions.boot(charger)
     release = charger.hold("SetChargingProfile")
 
+    started = time.monotonic()
     response = await loadguard.inject("CP-1", "SetChargingProfile", sessions.charging_profile(version, 10.0), timeout=1)
+    elapsed = time.monotonic() - started
 
     assert response.status == 504, response.text
+    assert (
+        elapsed < 4
+    ), f"the request asked for a 1 s timeout (config call_timeout: 10 s); 504 came after {elapsed:.1f} s"
     ids = {f.id for f in calls_received(charger, "SetChargingProfile")}
     assert len(ids) == 1
     release.set()

@@ -25,6 +25,13 @@ async def boot_until_accepted(charger, timeout: float = 10.0) -> None:
             await asyncio.sleep(0.1)
 
 
+async def wait_traced(loadguard, message_id: str, timeout: float = 5.0) -> None:
+    """Wait until LoadGuard's trace shows it received the frame with ``message_id``."""
+    async with asyncio.timeout(timeout):
+        while not any(r.get("id") == message_id for r in loadguard.trace()):
+            await asyncio.sleep(0.02)
+
+
 def calls_received(session) -> list[str]:
     return [f.text for f in session.wire.received_frames() if f.type == CALL and f.action != "Heartbeat"]
 
@@ -103,23 +110,50 @@ async def test_charger_leaving_closes_its_upstream_connection(lab):
     assert loadguard.running()
 
 
-async def test_transaction_during_an_outage_is_never_answered_with_an_error_and_reaches_the_csms(lab):
-    csms, loadguard, charger, first = await lab.linked("1.6")
-    await sessions.boot(charger)
-    await csms.kill()
-    await first.wire.wait_closed()
-    start = json.dumps(
-        [2, "tx-start-1", "StartTransaction", {"connectorId": 1, "idTag": "TAG-1", "meterStart": 0, "timestamp": sessions.now()}],
-        separators=(",", ":"),
-    )
+def start_transaction(message_id: str) -> str:
+    payload = {"connectorId": 1, "idTag": "TAG-1", "meterStart": 0, "timestamp": sessions.now()}
+    return json.dumps([2, message_id, "StartTransaction", payload], separators=(",", ":"))
+
+
+async def test_transaction_while_the_csms_is_down_is_never_answered_with_an_error_and_reaches_it(lab):
+    csms = await lab.csms()
+    await csms.kill()  # down from the start: LoadGuard knows it has no CSMS link
+    loadguard = await lab.loadguard(upstream=csms.url)
+    charger = await lab.charger(loadguard, "CP-1", ["ocpp1.6"])
+    assert await sessions.boot(charger) == "Pending"
+    start = start_transaction("tx-start-1")
 
     # LoadGuard may answer a StartTransaction itself or hold it until the CSMS answers; it must not
     # answer it with a CALLERROR (the charger could drop the transaction and its billing data).
     answer = asyncio.create_task(charger.wire.call_raw(start, timeout=RECONNECT_TIMEOUT + 10))
-    await asyncio.sleep(0)
-    await csms.start()
-    second = await csms.wait_session("CP-1", count=2, timeout=RECONNECT_TIMEOUT)
+    try:
+        await wait_traced(loadguard, "tx-start-1")  # LoadGuard has it while the CSMS is still down
+        await csms.start()
+        upstream = await csms.wait_session("CP-1", timeout=RECONNECT_TIMEOUT)
 
-    assert json.loads(await answer)[0] == 3, f"StartTransaction answered with {await answer}"
-    await second.wire.wait_received(lambda f: f.text == start, timeout=10, what="the StartTransaction")
-    assert [f.text for f in second.wire.received_frames()].count(start) == 1, "delivered exactly once"
+        assert json.loads(await answer)[0] == 3, f"StartTransaction answered with {await answer}"
+        await upstream.wire.wait_received(lambda f: f.text == start, timeout=10, what="the StartTransaction")
+        assert [f.text for f in upstream.wire.received_frames()].count(start) == 1, "delivered exactly once"
+    finally:
+        answer.cancel()
+
+
+async def test_transaction_in_flight_when_the_csms_drops_is_delivered_after_the_restart(lab):
+    csms, loadguard, charger, first = await lab.linked("1.6")
+    await sessions.boot(charger)
+    csms.hold("StartTransaction")  # the CSMS receives it and dies before answering
+    start = start_transaction("tx-start-2")
+
+    answer = asyncio.create_task(charger.wire.call_raw(start, timeout=RECONNECT_TIMEOUT + 10))
+    try:
+        await first.wire.wait_received(lambda f: f.text == start, what="the StartTransaction at the CSMS")
+        await csms.kill()
+        await csms.start()
+        second = await csms.wait_session("CP-1", count=2, timeout=RECONNECT_TIMEOUT)
+
+        # Unanswered when the link dropped, so the CSMS may not have processed it: it is delivered
+        # again, and the charger gets a CALLRESULT (LoadGuard's or the CSMS's), never an error.
+        await second.wire.wait_received(lambda f: f.text == start, timeout=10, what="the StartTransaction again")
+        assert json.loads(await answer)[0] == 3, f"StartTransaction answered with {await answer}"
+    finally:
+        answer.cancel()

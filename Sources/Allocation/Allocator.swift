@@ -58,7 +58,8 @@ private struct ChargerFacts {
 private struct AllocatorRun {
     let state: SiteState
     let settings: AllocationSettings
-    var memory: AllocationMemory
+    /// Each charger's memory, by its index in `state.chargers` (looked up once per call).
+    var entries: [ChargerMemory?] = []
     var results: [ChargerAllocation] = []
     var facts: [ChargerFacts] = []
     var circuitIndex: [String: Int] = [:]
@@ -69,7 +70,6 @@ private struct AllocatorRun {
     init(state: SiteState) {
         self.state = state
         self.settings = state.settings
-        self.memory = state.memory
     }
 
     mutating func allocate() -> Allocation {
@@ -112,22 +112,31 @@ private struct AllocatorRun {
         var subtracted = PhaseCurrents.zero
         results.reserveCapacity(state.chargers.count)
         facts.reserveCapacity(state.chargers.count)
-        for charger in state.chargers {
+        entries =
+            state.memory.chargers.isEmpty
+            ? [ChargerMemory?](repeating: nil, count: state.chargers.count)
+            : state.chargers.map { state.memory.chargers[$0.charger.id] }
+        for (index, charger) in state.chargers.enumerated() {
             let model = charger.charger
             var gridPhases = model.gridPhases
-            if let active = memory.chargers[model.id]?.activeTerminals, model.rotation != .unknown,
-                !(0..<model.terminalCount).contains(where: { active & (1 << UInt8($0)) == 0 && charger.measured[$0] >= 1 })
+            if let active = entries[index]?.activeTerminals, model.rotation != .unknown,
+                !(0..<model.terminalCount).contains(where: {
+                    active & (1 << UInt8($0)) == 0 && charger.measured[$0] >= 1
+                })
             {
                 gridPhases = PhaseSet(
                     (0..<model.terminalCount).filter { active & (1 << UInt8($0)) != 0 }
                         .compactMap { model.rotation.gridPhase(ofTerminal: $0) }
                 )
             }
-            var constraints = gridPhases.phases.map(\.rawValue)
+            var constraints = [Int]()
+            constraints.reserveCapacity(3)
+            for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 { constraints.append(phase) }
+            let direct = constraints.count
             var circuit = model.circuit.flatMap { circuitIndex[$0] }
             var hops = 0
             while let current = circuit, hops <= site.circuits.count {
-                for phase in gridPhases.phases { constraints.append(3 + 3 * current + phase.rawValue) }
+                for phase in constraints.prefix(direct) { constraints.append(3 + 3 * current + phase) }
                 circuit = circuitParent[current]
                 hops += 1
             }
@@ -153,7 +162,7 @@ private struct AllocatorRun {
                 offline: offline
             )
             if offline {
-                var entry = memory.chargers[model.id] ?? ChargerMemory(running: false, since: now)
+                var entry = entries[index] ?? ChargerMemory(running: false, since: now)
                 let since = entry.offlineSince ?? now
                 entry.offlineSince = since
                 let hold: Double
@@ -165,7 +174,7 @@ private struct AllocatorRun {
                     result.reason = .offlineAssumedMaximum
                 }
                 result.current = hold
-                memory.chargers[model.id] = entry
+                entries[index] = entry
                 // Its last measured draw (not more than the reservation) leaves the building load;
                 // whatever it draws now stays in the grid reading, so the reservation covers it.
                 let holding = gridPhases.currents(hold)
@@ -213,14 +222,13 @@ private struct AllocatorRun {
         var allocated = PhaseCurrents.zero
         for (index, result) in results.enumerated() {
             allocated += result.gridPhases.currents(result.current)
-            let id = result.id
             let fact = facts[index]
             if fact.offline { continue }
             guard fact.wantsCurrent else {
-                memory.chargers[id] = nil
+                entries[index] = nil
                 continue
             }
-            var entry = memory.chargers[id] ?? ChargerMemory(running: false, since: now)
+            var entry = entries[index] ?? ChargerMemory(running: false, since: now)
             entry.offlineSince = nil
             let running = result.current > 0
             if running != entry.running {
@@ -234,7 +242,11 @@ private struct AllocatorRun {
                 entry.cappedAt = nil
             }
             entry.lastCurrent = result.current
-            memory.chargers[id] = entry
+            entries[index] = entry
+        }
+        var memory = AllocationMemory(chargers: Dictionary(minimumCapacity: state.chargers.count))
+        for (index, entry) in entries.enumerated() {
+            if let entry { memory.chargers[state.chargers[index].charger.id] = entry }
         }
 
         return Allocation(
@@ -297,7 +309,6 @@ private struct AllocatorRun {
             var priority: Int
             var turnClass: Int
             var energy: Double
-            var id: ChargerID
         }
         var candidates = [Candidate]()
         candidates.reserveCapacity(state.chargers.count)
@@ -305,7 +316,7 @@ private struct AllocatorRun {
         // Stage 6: under-drawing cars.
         for (index, charger) in state.chargers.enumerated() where facts[index].wantsCurrent {
             let model = charger.charger
-            var entry = memory.chargers[model.id] ?? ChargerMemory(running: false, since: now)
+            var entry = entries[index] ?? ChargerMemory(running: false, since: now)
             let draw = facts[index].draw
             detectPhases(charger, &entry)
             if let idleSince = entry.idleSince {
@@ -313,7 +324,7 @@ private struct AllocatorRun {
                 if now - idleSince < min(backoff, settings.maxProbeInterval) {
                     results[index].reason = .vehicleDrawsLess
                     results[index].source = .vehicle
-                    memory.chargers[model.id] = entry
+                    entries[index] = entry
                     continue
                 }
                 // Probe: offer the car current again to see whether it takes it.
@@ -326,7 +337,7 @@ private struct AllocatorRun {
                 entry.idleSince = now
                 results[index].reason = .vehicleDrawsLess
                 results[index].source = .vehicle
-                memory.chargers[model.id] = entry
+                entries[index] = entry
                 continue
             }
             if entry.running {
@@ -357,7 +368,7 @@ private struct AllocatorRun {
             }
             if let until = entry.probeUntil, now >= until || entry.underdrawCap != nil { entry.probeUntil = nil }
             results[index].probing = entry.probeUntil != nil
-            memory.chargers[model.id] = entry
+            entries[index] = entry
 
             // Stage 7 (first half): each session's place in the turn order.
             let pausedRecently = entry.hasRun && !entry.running && now - entry.since < settings.minimumPauseTime
@@ -385,8 +396,7 @@ private struct AllocatorRun {
                     capped: entry.underdrawCap != nil && entry.underdrawCap! < model.maxCurrent,
                     priority: model.priority,
                     turnClass: turnClass,
-                    energy: charger.sessionEnergy,
-                    id: model.id
+                    energy: charger.sessionEnergy
                 )
             )
         }
@@ -396,7 +406,6 @@ private struct AllocatorRun {
             if a.priority != b.priority { return a.priority > b.priority }
             if a.turnClass != b.turnClass { return a.turnClass < b.turnClass }
             if a.energy != b.energy { return a.energy < b.energy }
-            if a.id != b.id { return a.id < b.id }
             return a.index < b.index
         }
         var floorUse = [Double](repeating: 0, count: capacity.count)
@@ -555,7 +564,10 @@ private struct AllocatorRun {
 
     /// After unbalance reductions, three-phase (and unknown-rotation) chargers may take what the
     /// reductions freed: they load every phase alike, so they do not change the unbalance.
-    mutating func topUpAllPhaseChargers(admitted: [(index: Int, ceiling: Double, priority: Int)], values: inout [Double]) {
+    mutating func topUpAllPhaseChargers(
+        admitted: [(index: Int, ceiling: Double, priority: Int)],
+        values: inout [Double]
+    ) {
         let risers = admitted.filter { entry in
             facts[entry.index].gridPhases.count == 3 && values[entry.index] > 0
                 && values[entry.index] < entry.ceiling - 1e-9
@@ -565,8 +577,11 @@ private struct AllocatorRun {
         for entry in admitted {
             for constraint in facts[entry.index].constraints { use[constraint] += values[entry.index] }
         }
-        let priorities = Array(Set(risers.map(\.priority))).sorted(by: >)
-        for priority in priorities {
+        var priorities = risers.map(\.priority)
+        priorities.sort(by: >)
+        var previousPriority: Int?
+        for priority in priorities where priority != previousPriority {
+            previousPriority = priority
             let tier = risers.filter { $0.priority == priority }
             for entry in tier {
                 for constraint in facts[entry.index].constraints { use[constraint] -= values[entry.index] }

@@ -41,7 +41,7 @@ public struct LimitDispatcher: Sendable {
         smallGapSince[id] = nil
     }
 
-    /// The limits to send now for `allocation`, in the order of its chargers.
+    /// The limits to send now for `allocation`: first limits and decreases first, then increases.
     public mutating func step(_ allocation: Allocation) -> [LimitCommand] {
         let now = allocation.time
         let tolerance = settings.followTolerance

@@ -153,24 +153,30 @@ public enum PhaseRotation: String, Sendable, Hashable, Codable, CaseIterable {
 
     /// The grid phase wired to the charger's terminal `index` (0 = its L1); nil when unknown.
     public func gridPhase(ofTerminal index: Int) -> GridPhase? {
-        let order: [GridPhase]
+        let first: Int
+        let reversed: Bool
         switch self {
-        case .l1l2l3: order = [.l1, .l2, .l3]
-        case .l2l3l1: order = [.l2, .l3, .l1]
-        case .l3l1l2: order = [.l3, .l1, .l2]
-        case .l1l3l2: order = [.l1, .l3, .l2]
-        case .l2l1l3: order = [.l2, .l1, .l3]
-        case .l3l2l1: order = [.l3, .l2, .l1]
+        case .l1l2l3: (first, reversed) = (0, false)
+        case .l2l3l1: (first, reversed) = (1, false)
+        case .l3l1l2: (first, reversed) = (2, false)
+        case .l1l3l2: (first, reversed) = (0, true)
+        case .l2l1l3: (first, reversed) = (1, true)
+        case .l3l2l1: (first, reversed) = (2, true)
         case .unknown: return nil
         }
-        return order[index]
+        let offset = reversed ? (3 - index) % 3 : index
+        return GridPhase(rawValue: (first + offset) % 3)
     }
 
     /// The grid phases a charger using `terminalCount` terminals (1, 2 or 3) loads.
     /// With an unknown rotation that is every phase.
     public func gridPhases(terminalCount: Int) -> PhaseSet {
         guard self != .unknown else { return .all }
-        return PhaseSet((0..<terminalCount).compactMap { gridPhase(ofTerminal: $0) })
+        var raw: UInt8 = 0
+        for terminal in 0..<min(max(terminalCount, 0), 3) {
+            raw |= 1 << UInt8(gridPhase(ofTerminal: terminal)!.rawValue)
+        }
+        return PhaseSet(rawValue: raw)
     }
 
     /// Maps currents measured at the charger's terminals (charger order) onto grid phases.

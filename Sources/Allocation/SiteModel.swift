@@ -180,7 +180,9 @@ public enum SiteModelError: Error, Equatable, CustomStringConvertible {
 
 extension Site {
     /// Checks the site, its chargers and the settings for values the allocator cannot work with.
-    public func validate(chargers: [Charger], settings: AllocationSettings = AllocationSettings()) throws(SiteModelError) {
+    public func validate(chargers: [Charger], settings: AllocationSettings = AllocationSettings())
+        throws(SiteModelError)
+    {
         func positive(_ value: Double, _ key: String) throws(SiteModelError) {
             guard value.isFinite, value > 0 else {
                 throw .invalidValue(key: key, found: value, expected: "a positive number")

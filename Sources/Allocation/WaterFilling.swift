@@ -47,8 +47,10 @@ struct WaterFilling {
                 members[constraint].append(index)
             }
         }
-        let joins = (0..<count).sorted { (items[$0].floor, $0) < (items[$1].floor, $1) }
-        let leaves = (0..<count).sorted { (items[$0].ceiling, $0) < (items[$1].ceiling, $1) }
+        var joins = Array(0..<count)
+        joins.sort { items[$0].floor != items[$1].floor ? items[$0].floor < items[$1].floor : $0 < $1 }
+        var leaves = Array(0..<count)
+        leaves.sort { items[$0].ceiling != items[$1].ceiling ? items[$0].ceiling < items[$1].ceiling : $0 < $1 }
         var joinPointer = 0
         var leavePointer = 0
         var level = items[joins[0]].floor

@@ -39,9 +39,10 @@ struct ChannelConditioning: Sendable {
 ///
 /// The DC block works at window rate: over a locked window (whole cycles) a coil's output and
 /// the current both have zero mean, so after each such window the engine moves the input's mean
-/// into ``State/inputOffset`` and takes the output's mean out of ``State/output``. That removes
-/// an ADC offset, the integration constant after a start (within a few windows, whatever the
-/// leak), and the slow wander that integrated noise would add.
+/// into ``State/inputOffset`` and takes the output's offset out of ``State/output`` and out of
+/// the samples already integrated after the window. That removes an ADC offset, the integration
+/// constant after a start (within a few windows, whatever the leak), and the slow wander that
+/// integrated noise would add.
 struct RogowskiIntegrator: Sendable {
     let a: Double
     let halfT: Double
@@ -79,26 +80,39 @@ struct RogowskiIntegrator: Sendable {
         state.output = y
     }
 
-    /// The DC block's step after a locked window.
+    /// The DC block's step after a locked window: what to subtract from the integrated current
+    /// at a given time after the window's middle.
     /// - Parameters:
     ///   - outputMean: mean of the integrated current over the window, in A.
     ///   - change: the integrated current at the window's end minus at its start, in A.
     ///   - seconds: the window's duration.
-    ///   - sinceMiddle: seconds from the window's middle to the integrator's newest sample.
-    func removeOffsets(
-        outputMean: Double,
-        change: Double,
-        seconds: Double,
-        sinceMiddle: Double,
-        state: inout State
-    ) {
+    struct OffsetStep: Sendable {
+        let outputMean: Double
+        let inputMean: Double
+        let timeConstant: Double
+
+        /// The offset in the integrated current `seconds` after the window's middle.
+        func offset(after seconds: Double) -> Double {
+            // The output offset decays with the leak; the input offset's integral grows.
+            let decay = exp(-seconds / timeConstant)
+            return outputMean * decay + inputMean * timeConstant * (1 - decay)
+        }
+    }
+
+    func offsetStep(outputMean: Double, change: Double, seconds: Double) -> OffsetStep {
         // Σ (T/2)(x[n] + x[n−1]) = Δy + (1 − a) Σ y: the input's mean from the output alone.
-        let inputMean = change / seconds + outputMean / timeConstant
-        state.inputOffset += inputMean
-        state.previousInput -= inputMean
-        // The output offset decayed by the leak and grew with the input offset since the middle.
-        let decay = exp(-sinceMiddle / timeConstant)
-        state.output -= outputMean * decay + inputMean * timeConstant * (1 - decay)
+        OffsetStep(
+            outputMean: outputMean,
+            inputMean: change / seconds + outputMean / timeConstant,
+            timeConstant: timeConstant
+        )
+    }
+
+    /// Applies a step to the state whose newest sample is `sinceMiddle` seconds after the window's middle.
+    func apply(_ step: OffsetStep, sinceMiddle: Double, state: inout State) {
+        state.inputOffset += step.inputMean
+        state.previousInput -= step.inputMean
+        state.output -= step.offset(after: sinceMiddle)
     }
 
     /// Gain factor and phase lead (radians) that turn this integrator into an ideal one at

@@ -16,10 +16,11 @@ public import Hardware
 ///    is filtered by a linear-phase double moving average; its positive zero crossings, found
 ///    with hysteresis and interpolated, bound windows of exactly 10 cycles. Without crossings
 ///    for 10 cycles at 80 % of nominal, windows of 10 nominal cycles are used ("unlocked").
-/// 4. **Window values** by trapezoidal integration over `[t₀, t₁]` with the fractional end samples
-///    weighted: RMS voltage and current, active power, and the fundamental phasors by a single-bin
-///    DFT at `10/(t₁ − t₀)`, giving the fundamental reactive power. Gates: a phase below the
-///    voltage-absent threshold or the no-load current has zero power.
+/// 4. **Window values** by integration over `[t₀, t₁]` under the piecewise cubic through the
+///    samples (weight 1 inside, four fractional weights at either end): RMS voltage and current,
+///    active power, and the fundamental phasors by a single-bin DFT at `10/(t₁ − t₀)`, giving the
+///    fundamental reactive power. Gates: a phase below the voltage-absent threshold or the
+///    no-load current has zero power.
 /// 5. **Energy** per window: `P · (t₁ − t₀)` into the four-quadrant registers, exactly.
 /// 6. **Readings**: the windows that ended in a second of the sample clock, time-weighted; emitted
 ///    as soon as no later window can end in that second.
@@ -467,21 +468,27 @@ public struct MeteringEngine: Sendable {
         recentWindows.append(window)
     }
 
-    /// The Rogowski DC block after a locked window (see ``RogowskiIntegrator``). Samples already
-    /// integrated keep their offset: only the windows during settling see the step.
+    /// The Rogowski DC block after a locked window (see ``RogowskiIntegrator``): the offsets
+    /// leave the integrator's state and every sample integrated after the window's start, so the
+    /// next window sees none of them.
     private mutating func removeIntegratorOffsets(means: [Double], from t0: Double, to t1: Double, _ setup: Setup) {
         let rate = setup.rate
+        let middle = (t0 + t1) / 2
+        let history = setup.history
         for ch in 3..<setup.channelCount where setup.channels[ch].rogowski {
             let change = Self.interpolate(state.window[ch], at: t1) - Self.interpolate(state.window[ch], at: t0)
-            // The integrator's newest sample sits `delay` samples after the buffer's newest.
+            let step = setup.integrator.offsetStep(outputMean: means[ch], change: change, seconds: (t1 - t0) / rate)
+            // Aligned position of the integrator's newest sample, and of the calibrated history.
             let newest = Double(state.window[ch].count - 1) + state.delays[ch]
-            setup.integrator.removeOffsets(
-                outputMean: means[ch],
-                change: change,
-                seconds: (t1 - t0) / rate,
-                sinceMiddle: (newest - (t0 + t1) / 2) / rate,
-                state: &state.integrators[ch]
-            )
+            setup.integrator.apply(step, sinceMiddle: (newest - middle) / rate, state: &state.integrators[ch])
+            for j in 0..<history {
+                let position = newest - Double(history - 1 - j)
+                state.work[ch][j] -= step.offset(after: (position - middle) / rate)
+            }
+            let from = max(0, Int(t1.rounded(.down)) - 2)
+            for k in from..<state.window[ch].count {
+                state.window[ch][k] -= step.offset(after: (Double(k) - middle) / rate)
+            }
         }
     }
 

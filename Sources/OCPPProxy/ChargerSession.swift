@@ -30,6 +30,12 @@ actor ChargerSession {
     private var timers: [String: ContinuousClock.Instant] = [:]
     private var heldTimers: [String: ContinuousClock.Instant] = [:]
     private var waiters: [String: CheckedContinuation<InjectedCallOutcome, Never>] = [:]
+    /// Timeouts asked for by injected calls, overriding the configured call timeout.
+    private var callTimeouts: [String: Double] = [:]
+    /// Charger calls forwarded while the link was up whose answer has not come yet: if the link
+    /// drops, they are handled as if they had arrived while it was down (answered locally where
+    /// that is true, held for the CSMS), so none is lost.
+    private var awaitingCSMS: [(id: String, frame: [UInt8], envelope: Envelope)] = []
     private var observer: Observer
     private var responder: LocalResponder
     private var held: HeldCallQueue<InMemoryHeldCallStore>
@@ -171,9 +177,10 @@ actor ChargerSession {
     // MARK: Injected calls
 
     /// Queues a call of LoadGuard's own and waits for its outcome.
-    func inject(action: String, payload: [UInt8]) async throws(InjectedCallError) -> InjectedCallOutcome {
+    func inject(action: String, payload: [UInt8], timeout: Double?) async throws(InjectedCallError) -> InjectedCallOutcome {
         guard !closed else { throw .notConnected(chargerID) }
         let id = ids.next()
+        if let timeout { callTimeouts[id] = timeout }
         let frame = Frame.call(id: id, action: action, payload: payload)
         let actions: [ChargerCallQueue.Action]
         do {
@@ -247,8 +254,18 @@ actor ChargerSession {
     private func chargerCall(_ bytes: [UInt8], envelope: Envelope, opcode: WebSocketOpcode) {
         if let upstream, !held.mustHoldNewCalls {
             upstream.outbox.yield(Self.maskedFrame(bytes, opcode: opcode))
+            if envelope.messageType == .call {
+                awaitingCSMS.append((envelope.messageID, bytes, envelope))
+                if awaitingCSMS.count > 64 { awaitingCSMS.removeFirst(awaitingCSMS.count - 64) }
+            }
             return
         }
+        decideLocally(bytes, envelope: envelope, opcode: opcode)
+    }
+
+    /// What to do with a charger call while the CSMS cannot take it (standalone, link down, or
+    /// older calls still being delivered).
+    private func decideLocally(_ bytes: [UInt8], envelope: Envelope, opcode: WebSocketOpcode) {
         let mode: LocalResponder.Mode =
             endpoint == nil ? .standalone : (upstream == nil ? .upstreamDown : .upstreamConnected)
         let decision = responder.decide(frame: bytes, envelope: envelope, version: version, mode: mode, now: Date())
@@ -347,6 +364,7 @@ actor ChargerSession {
             if let routed {
                 performHeld(routed, opcode: opcode)
             } else {
+                awaitingCSMS.removeAll { $0.id == envelope.messageID }
                 chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: bytes)))
             }
         }
@@ -365,7 +383,7 @@ actor ChargerSession {
                 }
                 chargerOutbox.yield(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: frame)))
             case .startTimer(let id, let seconds):
-                timers[id] = .now + .seconds(seconds)
+                timers[id] = .now + .seconds(callTimeouts.removeValue(forKey: id) ?? seconds)
             case .cancelTimer(let id):
                 timers[id] = nil
             case .forwardToCSMS(let frame):
@@ -585,5 +603,11 @@ actor ChargerSession {
         leg.outbox.finish()
         upstream = nil
         performHeld(held.linkDown())
+        let unanswered = awaitingCSMS
+        awaitingCSMS.removeAll()
+        for call in unanswered {
+            log(.info, "Call unanswered when the CSMS link dropped; handled as held", ["action": "\(call.envelope.action ?? "")"])
+            decideLocally(call.frame, envelope: call.envelope, opcode: .text)
+        }
     }
 }

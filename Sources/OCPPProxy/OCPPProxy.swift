@@ -101,9 +101,15 @@ public final class OCPPProxy: Sendable {
     ///
     /// - Returns: the charger's result payload or CALLERROR, a timeout, or a disconnect.
     /// - Throws: ``InjectedCallError`` when the charger is not connected or its queue is full.
-    public func call(chargerID: String, action: String, payload: [UInt8]) async throws(InjectedCallError) -> InjectedCallOutcome {
+    ///   - timeout: seconds to wait for the answer; `nil`: the configured call timeout.
+    public func call(
+        chargerID: String,
+        action: String,
+        payload: [UInt8],
+        timeout: Double? = nil
+    ) async throws(InjectedCallError) -> InjectedCallOutcome {
         guard let session = await registry.session(for: chargerID) else { throw .notConnected(chargerID) }
-        return try await session.inject(action: action, payload: payload)
+        return try await session.inject(action: action, payload: payload, timeout: timeout)
     }
 
     private func handle(_ upgrade: EventLoopFuture<ChargerUpgradeResult>) async {

@@ -10,6 +10,9 @@ struct LoadGuardCommand: AsyncParsableCommand {
             RunCommand.self,
             CheckConfigCommand.self,
             MeasureCommand.self,
+            SimulateCommand.self,
+            SimulateChargersCommand.self,
+            ReplayCommand.self,
         ]
     )
 }

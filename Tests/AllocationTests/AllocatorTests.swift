@@ -56,7 +56,11 @@ import Testing
 
     @Test func belowTheSumOfMinimumsSomePauseButNeverAll() {
         let chargers = (1...5).map { plugged(Charger(id: "c\($0)", phases: 3, maxCurrent: 16)) }
-        let state = siteState(site: Site(fuseCurrent: 40, margin: 2), chargers: chargers, building: PhaseCurrents(all: 20))
+        let state = siteState(
+            site: Site(fuseCurrent: 40, margin: 2),
+            chargers: chargers,
+            building: PhaseCurrents(all: 20)
+        )
         let allocation = allocate(state)
         // 18 A: three minimums of 6 A.
         let running = allocation.chargers.filter { $0.current > 0 }

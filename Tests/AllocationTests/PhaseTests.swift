@@ -9,7 +9,10 @@ import Testing
         #expect(PhaseRotation.unknown.gridPhases(terminalCount: 1) == .all)
         let grid = PhaseRotation.l3l1l2.toGrid(PhaseCurrents(l1: 10, l2: 5, l3: 1), terminalCount: 3)
         #expect(grid == PhaseCurrents(l1: 5, l2: 1, l3: 10))
-        #expect(PhaseRotation.unknown.toGrid(PhaseCurrents(l1: 10, l2: 0, l3: 0), terminalCount: 1) == PhaseCurrents(all: 10))
+        #expect(
+            PhaseRotation.unknown.toGrid(PhaseCurrents(l1: 10, l2: 0, l3: 0), terminalCount: 1)
+                == PhaseCurrents(all: 10)
+        )
     }
 
     @Test func rotationsParseInTheWaysInstallersWriteThem() {

@@ -95,18 +95,18 @@ import Testing
     @Test func rippleLevelsAndEventsAreRead() throws {
         let yaml =
             minimal + """
-            inputs:
-              levels:
-                "00": "100%"
-                "10": "4.2kW"
-            events:
-              - {at: 1m, inputs: "10"}
-              - {at: 2m, api_limit: {max_current: "32A", expires_after: 90s}}
-              - {at: 3m, building: [1, 2, 3]}
-              - {at: 4m, meter_fault: 30s}
-              - {at: 5m, charger_offline: {charger: a, duration: 1m}}
+                inputs:
+                  levels:
+                    "00": "100%"
+                    "10": "4.2kW"
+                events:
+                  - {at: 1m, inputs: "10"}
+                  - {at: 2m, api_limit: {max_current: "32A", expires_after: 90s}}
+                  - {at: 3m, building: [1, 2, 3]}
+                  - {at: 4m, meter_fault: 30s}
+                  - {at: 5m, charger_offline: {charger: a, duration: 1m}}
 
-            """
+                """
         let scenario = try ScenarioLoader.parse(yaml, file: "s.yaml")
         #expect(scenario.rippleControl?.level(for: "10") == .watts(4200))
         #expect(scenario.initialInputs == "00")
@@ -124,12 +124,12 @@ import Testing
     @Test func aBadLevelOrPatternPointsAtItsLine() {
         let yaml =
             minimal + """
-            inputs:
-              levels:
-                "00": "100%"
-                "10": "lots"
+                inputs:
+                  levels:
+                    "00": "100%"
+                    "10": "lots"
 
-            """
+                """
         do {
             _ = try ScenarioLoader.parse(yaml, file: "s.yaml")
             Issue.record("expected an error")
@@ -139,12 +139,12 @@ import Testing
         }
         let unknownPattern =
             minimal + """
-            inputs:
-              levels: {"00": "100%"}
-            events:
-              - {at: 1m, inputs: "11"}
+                inputs:
+                  levels: {"00": "100%"}
+                events:
+                  - {at: 1m, inputs: "11"}
 
-            """
+                """
         do {
             _ = try ScenarioLoader.parse(unknownPattern, file: "s.yaml")
             Issue.record("expected an error")
@@ -166,7 +166,9 @@ import Testing
     }
 
     @Test func aBuildingCSVIsReadRelativeToTheScenario() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loadguard-sim-\(UInt32.random(in: 0...UInt32.max))")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "loadguard-sim-\(UInt32.random(in: 0...UInt32.max))"
+        )
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try "seconds,l1,l2,l3\n0,10,11,12\n60,20,21,22\n".write(

@@ -153,6 +153,26 @@ import Testing
         }
     }
 
+    /// An ADC offset at a coil's output would integrate into a ramp: the window-rate DC block
+    /// takes it out, with a long leak and from the first seconds on.
+    @Test func rogowskiInputOffsetIsRemoved() throws {
+        var grid = SimulatedGridConfiguration.test(current: 30, phaseAngle: 50)
+        grid.sensors.rogowskiMvPerKa = 100
+        grid.sensors.currentFullScale = 0.05
+        grid.sensors.offset = 0.002  // 0.1 mV, the output of 30 A is 3 mV RMS
+        var calibration = MeterCalibration()
+        calibration.current = .init(rogowskiMvPerKa: 100)
+        calibration.integratorTimeConstant = 10
+        let run = try SimulatedRun(grid: grid, calibration: calibration).run(seconds: 5)
+        let truth = run.model.truth(phase: 0)
+        let settled = run.readings.filter { !$0.settling }
+        #expect(settled.map(\.second) == [2, 3])
+        for r in settled {
+            #expect(relativeError(r.phases[0].current, truth.current) < 1e-3)
+            #expect(relativeError(r.phases[0].activePower, truth.activePower) < 1e-3)
+        }
+    }
+
     @Test func invalidCalibrationIsRejectedWithItsKey() {
         var c = MeterCalibration()
         c.channels["i2"] = .init(ctPrimary: 100)

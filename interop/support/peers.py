@@ -64,45 +64,45 @@ class _Csms16(ChargePoint16):
         self.session = session
 
     @on("BootNotification")
-    def on_boot(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("BootNotification", call_unique_id, kwargs)
+    async def on_boot(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("BootNotification", call_unique_id, kwargs)
         return result16.BootNotification(current_time=now(), interval=300, status=self.session.csms.boot_status)
 
     @on("Heartbeat")
-    def on_heartbeat(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("Heartbeat", call_unique_id, kwargs)
+    async def on_heartbeat(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("Heartbeat", call_unique_id, kwargs)
         return result16.Heartbeat(current_time=now())
 
     @on("Authorize")
-    def on_authorize(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("Authorize", call_unique_id, kwargs)
+    async def on_authorize(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("Authorize", call_unique_id, kwargs)
         return result16.Authorize(id_tag_info={"status": "Accepted"})
 
     @on("StatusNotification")
-    def on_status(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("StatusNotification", call_unique_id, kwargs)
+    async def on_status(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("StatusNotification", call_unique_id, kwargs)
         return result16.StatusNotification()
 
     @on("StartTransaction")
-    def on_start(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("StartTransaction", call_unique_id, kwargs)
+    async def on_start(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("StartTransaction", call_unique_id, kwargs)
         return result16.StartTransaction(
             transaction_id=next(self.session.csms.transaction_ids), id_tag_info={"status": "Accepted"}
         )
 
     @on("StopTransaction")
-    def on_stop(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("StopTransaction", call_unique_id, kwargs)
+    async def on_stop(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("StopTransaction", call_unique_id, kwargs)
         return result16.StopTransaction(id_tag_info={"status": "Accepted"})
 
     @on("MeterValues")
-    def on_meter_values(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("MeterValues", call_unique_id, kwargs)
+    async def on_meter_values(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("MeterValues", call_unique_id, kwargs)
         return result16.MeterValues()
 
     @on("DataTransfer")
-    def on_data_transfer(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("DataTransfer", call_unique_id, kwargs)
+    async def on_data_transfer(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("DataTransfer", call_unique_id, kwargs)
         data = self.session.csms.data_transfer_reply(call_unique_id, kwargs)
         return result16.DataTransfer(status="Accepted", data=data)
 
@@ -114,42 +114,42 @@ class _Csms2xHandlers:
     _call_result: Any
 
     @on("BootNotification")
-    def on_boot(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("BootNotification", call_unique_id, kwargs)
+    async def on_boot(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("BootNotification", call_unique_id, kwargs)
         return self._call_result.BootNotification(
             current_time=now(), interval=300, status=self.session.csms.boot_status
         )
 
     @on("Heartbeat")
-    def on_heartbeat(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("Heartbeat", call_unique_id, kwargs)
+    async def on_heartbeat(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("Heartbeat", call_unique_id, kwargs)
         return self._call_result.Heartbeat(current_time=now())
 
     @on("Authorize")
-    def on_authorize(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("Authorize", call_unique_id, kwargs)
+    async def on_authorize(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("Authorize", call_unique_id, kwargs)
         return self._call_result.Authorize(id_token_info={"status": "Accepted"})
 
     @on("StatusNotification")
-    def on_status(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("StatusNotification", call_unique_id, kwargs)
+    async def on_status(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("StatusNotification", call_unique_id, kwargs)
         return self._call_result.StatusNotification()
 
     @on("TransactionEvent")
-    def on_transaction_event(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("TransactionEvent", call_unique_id, kwargs)
+    async def on_transaction_event(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("TransactionEvent", call_unique_id, kwargs)
         if kwargs.get("id_token") is not None:
             return self._call_result.TransactionEvent(id_token_info={"status": "Accepted"})
         return self._call_result.TransactionEvent()
 
     @on("MeterValues")
-    def on_meter_values(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("MeterValues", call_unique_id, kwargs)
+    async def on_meter_values(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("MeterValues", call_unique_id, kwargs)
         return self._call_result.MeterValues()
 
     @on("DataTransfer")
-    def on_data_transfer(self, call_unique_id: str, **kwargs: Any) -> Any:
-        self.session.handled.add("DataTransfer", call_unique_id, kwargs)
+    async def on_data_transfer(self, call_unique_id: str, **kwargs: Any) -> Any:
+        await self.session.seen("DataTransfer", call_unique_id, kwargs)
         data = self.session.csms.data_transfer_reply(call_unique_id, kwargs)
         return self._call_result.DataTransfer(status="Accepted", data=data)
 
@@ -184,6 +184,13 @@ class CsmsSession:
         self.wire = Wire(connection, f"CSMS<-{charger_id}", version or "1.6")
         self.cp: Any = _CSMS_CLASSES[version](charger_id, self.wire, self) if version else None
 
+    async def seen(self, action: str, unique_id: str, kwargs: dict[str, Any]) -> None:
+        """Record a call from the charger; wait while the CSMS holds answers to ``action``."""
+        self.handled.add(action, unique_id, kwargs)
+        hold = self.csms.holds.get(action)
+        if hold is not None:
+            await hold.wait()
+
     async def call(self, payload: Any, **kwargs: Any) -> Any:
         """A CALL from the CSMS to the charger, through the ``ocpp`` library; raises on CALLERROR."""
         return await self.cp.call(payload, suppress=False, **kwargs)
@@ -211,6 +218,7 @@ class Csms:
         self.refused: list[str] = []
         self.transaction_ids = itertools.count(1001)
         self.data_transfer_reply: Callable[[str, dict[str, Any]], str | None] = lambda unique_id, kwargs: None
+        self.holds: dict[str, asyncio.Event] = {}
         self._server: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Condition()
@@ -245,10 +253,23 @@ class Csms:
             transport = session.connection.transport
             if transport is not None:
                 transport.abort()
+        self.release_holds()
         await self._server.wait_closed()
         self._server = None
 
+    def hold(self, action: str) -> asyncio.Event:
+        """Hold the CSMS's answers to ``action`` until the returned event is set (or ``kill()``)."""
+        event = asyncio.Event()
+        self.holds[action] = event
+        return event
+
+    def release_holds(self) -> None:
+        for event in self.holds.values():
+            event.set()
+        self.holds.clear()
+
     async def stop(self) -> None:
+        self.release_holds()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

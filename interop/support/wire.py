@@ -170,7 +170,7 @@ class Wire:
     def sent_frames(self) -> list[Frame]:
         return [f for f in self.frames if f.direction == "out"]
 
-    async def wait_for(self, condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
         """Wait until ``condition()`` is truthy (re-checked on every frame and close); return its value."""
         async with self._changed:
             try:
@@ -187,7 +187,7 @@ class Wire:
                 ) from None
 
     async def wait_received(
-        self, predicate: Callable[[Frame], bool], timeout: float = 5.0, what: str = "a frame"
+        self, predicate: Callable[[Frame], bool], timeout: float = 10.0, what: str = "a frame"
     ) -> Frame:
         """Wait for a received frame matching ``predicate`` (including ones already received)."""
 
@@ -199,7 +199,7 @@ class Wire:
 
         return await self.wait_for(find, timeout, what)
 
-    async def wait_closed(self, timeout: float = 5.0) -> None:
+    async def wait_closed(self, timeout: float = 10.0) -> None:
         try:
             await asyncio.wait_for(self.closed.wait(), timeout)
         except TimeoutError:

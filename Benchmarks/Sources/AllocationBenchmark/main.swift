@@ -86,7 +86,9 @@ func measure(budget: Double = 0.3, _ body: () -> Void) -> Double {
 print("AllocationBenchmark: one allocation (median), baseline = sorting n doubles in the same run")
 print("chargers  µs/alloc  t(n)/t(10)  nlogn/(10log10)  µs sort  alloc/sort")
 var base: Double?
-for count in [10, 100, 1_000, 10_000] {
+// `AllocationBenchmark 1000` measures one size only (for profiling).
+let sizes = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+for count in sizes.isEmpty ? [10, 100, 1_000, 10_000] : sizes {
     let state = site(chargers: count)
     let allocationTime = measure {
         let allocation = allocate(state)
@@ -103,11 +105,18 @@ for count in [10, 100, 1_000, 10_000] {
     base = reference
     let growth = Double(count) * log2(Double(count)) / (10 * log2(10))
     print(
-        String(count).padded(8), format(allocationTime).padded(9), format(allocationTime / reference).padded(11),
-        format(growth).padded(16), format(sortTime).padded(8), format(allocationTime / sortTime).padded(10)
+        String(count).padded(8),
+        format(allocationTime).padded(9),
+        format(allocationTime / reference).padded(11),
+        format(growth).padded(16),
+        format(sortTime).padded(8),
+        format(allocationTime / sortTime).padded(10)
     )
     if count == 1_000 {
-        print(allocationTime < 1_000 ? "  1,000 chargers: under 1 ms (target met)" : "  1,000 chargers: over 1 ms (target missed)")
+        print(
+            allocationTime < 1_000
+                ? "  1,000 chargers: under 1 ms (target met)" : "  1,000 chargers: over 1 ms (target missed)"
+        )
     }
 }
 

@@ -4,7 +4,8 @@
 //
 // Targets: at least 1,000× real time at 8 kS/s, and faster than numpy at both rates.
 // Environment: LOADGUARD_PYTHON names the Python with numpy (default: ../.venv/bin/python when
-// it exists, else python3).
+// it exists, else python3). LOADGUARD_BENCH_KEEP=1 keeps the generated recordings in the
+// temporary directory (loadguard-metering-bench/) for a look with sox or numpy.
 
 import Foundation
 import Hardware
@@ -139,14 +140,16 @@ for (rate, seconds) in [(8000.0, 120.0), (32000.0, 30.0)] {
     let energyDifference = abs(engine.energyWh - numpy.energy_wh) / numpy.energy_wh
     print("  \(Int(rate / 1000)) kS/s, \(Int(seconds)) s recording:")
     print(
-        "    engine:  \(format(engineRealTime))× real time (\(format(engine.seconds * 1000, 1)) ms, \(engine.readings) readings)"
+        "    engine:  \(format(engineRealTime))× real time "
+            + "(\(format(engine.seconds * 1000, 1)) ms, \(engine.readings) readings)"
     )
     print(
         "    numpy \(numpy.numpy): \(format(numpyRealTime))× real time (\(format(numpy.compute_seconds * 1000, 1)) ms)"
     )
     print("    engine / numpy: \(format(ratio, 2))× faster")
     print(
-        "    same result: energy \(format(engine.energyWh, 3)) Wh vs \(format(numpy.energy_wh, 3)) Wh (\(format(energyDifference * 100, 4)) %)"
+        "    same result: energy \(format(engine.energyWh, 3)) Wh vs \(format(numpy.energy_wh, 3)) Wh "
+            + "(\(format(energyDifference * 100, 4)) %)"
     )
     if energyDifference > 1e-4 { failures.append("\(Int(rate)) S/s: results differ by \(energyDifference)") }
     if ratio < 1 { failures.append("\(Int(rate)) S/s: slower than numpy (\(format(ratio, 2))×)") }
@@ -154,7 +157,9 @@ for (rate, seconds) in [(8000.0, 120.0), (32000.0, 30.0)] {
         failures.append("8 kS/s: \(format(engineRealTime))× real time, below 1000×")
     }
 }
-if ProcessInfo.processInfo.environment["KEEP"] == nil { try? FileManager.default.removeItem(at: directory) }
+if ProcessInfo.processInfo.environment["LOADGUARD_BENCH_KEEP"] == nil {
+    try? FileManager.default.removeItem(at: directory)
+}
 if failures.isEmpty {
     print("  targets met: ≥ 1000× real time at 8 kS/s, faster than numpy at both rates")
 } else {

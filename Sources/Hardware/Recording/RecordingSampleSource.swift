@@ -55,7 +55,8 @@ public actor RecordingSampleSource: SampleSource {
         }
         guard data.count == frames * format.frameSize else {
             throw SampleSourceError.malformed(
-                "\(path): expected \(frames * format.frameSize) bytes at frame \(nextFrame), found \(data.count): the file shrank"
+                "\(path): expected \(frames * format.frameSize) bytes at frame \(nextFrame), "
+                    + "found \(data.count): the file shrank"
             )
         }
         let channels = format.channelCount
@@ -76,7 +77,8 @@ public actor RecordingSampleSource: SampleSource {
         if let bad {
             let name = SampleChannel(rawValue: bad.channel)?.description ?? "\(bad.channel)"
             throw SampleSourceError.malformed(
-                "\(path): expected finite samples, found a NaN or infinity at frame \(nextFrame + bad.frame), channel \(name)"
+                "\(path): expected finite samples, "
+                    + "found a NaN or infinity at frame \(nextFrame + bad.frame), channel \(name)"
             )
         }
         let block = SampleBlock(sampleRate: sampleRate, firstSample: UInt64(nextFrame), channels: out)
@@ -127,7 +129,8 @@ public final class WAVRecordingWriter {
         guard !finished else { throw .malformed("\(path): recording already finished") }
         guard block.channels.count == channelCount, block.sampleRate == sampleRate else {
             throw .malformed(
-                "\(path): expected blocks of \(channelCount) channels at \(sampleRate) Hz, found \(block.channels.count) at \(block.sampleRate) Hz"
+                "\(path): expected blocks of \(channelCount) channels at \(sampleRate) Hz, "
+                    + "found \(block.channels.count) at \(block.sampleRate) Hz"
             )
         }
         let frames = block.count

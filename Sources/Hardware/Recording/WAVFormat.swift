@@ -105,7 +105,8 @@ public struct WAVFormat: Sendable, Equatable {
                     dataSize = max(0, available)
                 } else if dataSize > available {
                     throw fail(
-                        "the 'data' chunk declares \(dataSize) bytes but the file ends \(max(0, available)) bytes after it starts: truncated"
+                        "the 'data' chunk declares \(dataSize) bytes but the file ends "
+                            + "\(max(0, available)) bytes after it starts: truncated"
                     )
                 }
                 let frameSize = format.channels * 4

@@ -1,3 +1,5 @@
+public import Allocation
+
 /// Everything one `loadguard run` needs, read from one YAML file.
 ///
 /// Every section has defaults, so the smallest valid file is `chargers: []` (a standalone proxy
@@ -7,6 +9,12 @@ public struct LoadGuardConfiguration: Sendable, Decodable {
     public var chargers: [ChargerSection]
     public var api: APISection
     public var log: LogSection
+    public var site: SiteSection
+    public var meter: MeterSection
+    public var inputs: InputsSection
+    public var limits: LimitsSection
+    public var demo: DemoSection
+    public var store: StoreSection
 
     public init(
         ocpp: OCPPSection = .init(),
@@ -18,10 +26,16 @@ public struct LoadGuardConfiguration: Sendable, Decodable {
         self.chargers = chargers
         self.api = api
         self.log = log
+        self.site = .init()
+        self.meter = .init()
+        self.inputs = .init()
+        self.limits = .init()
+        self.demo = .init()
+        self.store = .init()
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case ocpp, chargers, api, log
+        case ocpp, chargers, api, log, site, meter, inputs, limits, demo, store
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +45,12 @@ public struct LoadGuardConfiguration: Sendable, Decodable {
         self.chargers = try c.decodeIfPresent([ChargerSection].self, forKey: .chargers) ?? []
         self.api = try c.decodeIfPresent(APISection.self, forKey: .api) ?? .init()
         self.log = try c.decodeIfPresent(LogSection.self, forKey: .log) ?? .init()
+        self.site = try c.decodeIfPresent(SiteSection.self, forKey: .site) ?? .init()
+        self.meter = try c.decodeIfPresent(MeterSection.self, forKey: .meter) ?? .init()
+        self.inputs = try c.decodeIfPresent(InputsSection.self, forKey: .inputs) ?? .init()
+        self.limits = try c.decodeIfPresent(LimitsSection.self, forKey: .limits) ?? .init()
+        self.demo = try c.decodeIfPresent(DemoSection.self, forKey: .demo) ?? .init()
+        self.store = try c.decodeIfPresent(StoreSection.self, forKey: .store) ?? .init()
     }
 }
 
@@ -184,13 +204,30 @@ public struct ChargerSection: Sendable, Decodable {
     /// Credentials LoadGuard presents upstream instead of forwarding the charger's `Authorization`.
     public var upstreamUsername: String?
     public var upstreamPassword: String?
+    /// Phases the charger is wired with (1, 2 or 3).
+    public var phases = 3
+    /// How its L1 L2 L3 are wired to the grid's phases (`L1L2L3`, `L2L3L1`, …, `unknown`).
+    public var rotation = PhaseRotation.l1l2l3
+    /// Smallest current a car accepts (IEC 61851: 6 A).
+    public var minCurrent: Double = 6
+    /// Rated current of the charger.
+    public var maxCurrent: Double = 32
+    /// Higher is served first when there is not enough for everyone.
+    public var priority = 0
+    /// How LoadGuard installs its limit.
+    public var profile = ProfileStrategy.max
+    /// `A` (default) or `W` for chargers that only take limits in watts.
+    public var rateUnit = RateUnit.A
 
     public init(id: String) { self.id = id }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, password, upstream
+        case id, password, upstream, phases, rotation, priority, profile
         case upstreamUsername = "upstream_username"
         case upstreamPassword = "upstream_password"
+        case minCurrent = "min_current"
+        case maxCurrent = "max_current"
+        case rateUnit = "rate_unit"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -201,6 +238,34 @@ public struct ChargerSection: Sendable, Decodable {
         upstream = try c.decodeIfPresent(String.self, forKey: .upstream)
         upstreamUsername = try c.decodeIfPresent(String.self, forKey: .upstreamUsername)
         upstreamPassword = try c.decodeIfPresent(String.self, forKey: .upstreamPassword)
+        phases = try c.decodeIfPresent(Int.self, forKey: .phases) ?? phases
+        if let text = try c.decodeIfPresent(String.self, forKey: .rotation) {
+            guard let parsed = PhaseRotation(parsing: text) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .rotation,
+                    in: c,
+                    debugDescription: "expected a rotation such as L1L2L3, L2L3L1 or unknown, found \"\(text)\""
+                )
+            }
+            rotation = parsed
+        }
+        minCurrent = try c.decodeIfPresent(Double.self, forKey: .minCurrent) ?? minCurrent
+        maxCurrent = try c.decodeIfPresent(Double.self, forKey: .maxCurrent) ?? maxCurrent
+        priority = try c.decodeIfPresent(Int.self, forKey: .priority) ?? priority
+        profile = try c.decodeIfPresent(ProfileStrategy.self, forKey: .profile) ?? profile
+        rateUnit = try c.decodeIfPresent(RateUnit.self, forKey: .rateUnit) ?? rateUnit
+    }
+
+    /// The allocator's model of this charger.
+    public var model: Charger {
+        Charger(
+            id: id,
+            phases: phases,
+            rotation: rotation,
+            minCurrent: minCurrent,
+            maxCurrent: maxCurrent,
+            priority: priority
+        )
     }
 }
 

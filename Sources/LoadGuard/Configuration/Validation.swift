@@ -1,3 +1,4 @@
+import Allocation
 import Foundation
 public import OCPPProxy
 public import Yams
@@ -6,16 +7,43 @@ extension LoadGuardConfiguration {
     /// Reads, decodes and validates a config file.
     /// - Throws: ``ConfigurationError`` naming the file, line and key of the first problem.
     public static func load(path: String) throws(ConfigurationError) -> LoadGuardConfiguration {
-        let (configuration, node) = try ConfigFile.load(LoadGuardConfiguration.self, path: path)
+        var (configuration, node) = try ConfigFile.load(LoadGuardConfiguration.self, path: path)
+        try configuration.readLevels(from: node, file: path)
         try configuration.validate(file: path, root: node)
         return configuration
     }
 
     /// Parses and validates YAML text (`file` names it in errors).
     public static func parse(yaml: String, file: String) throws(ConfigurationError) -> LoadGuardConfiguration {
-        let (configuration, node) = try ConfigFile.decode(LoadGuardConfiguration.self, yaml: yaml, file: file)
+        var (configuration, node) = try ConfigFile.decode(LoadGuardConfiguration.self, yaml: yaml, file: file)
+        try configuration.readLevels(from: node, file: file)
         try configuration.validate(file: file, root: node)
         return configuration
+    }
+
+    /// Reads `inputs.levels` (pattern → level) straight from the YAML nodes.
+    mutating func readLevels(from root: Node, file: String) throws(ConfigurationError) {
+        guard let levelsNode = root["inputs"]?["levels"] else { return }
+        let path: [any CodingKey] = [ConfigCodingKey(stringValue: "inputs"), ConfigCodingKey(stringValue: "levels")]
+        guard case .mapping(let mapping) = levelsNode else {
+            throw ConfigFile.error(at: path, in: root, file: file, "expected a mapping of patterns to levels, e.g. {\"00\": \"100%\", \"10\": \"60%\"}")
+        }
+        var levels: [String: LimitLevel] = [:]
+        for (key, value) in mapping {
+            let pattern = key.string ?? ""
+            let text = value.string ?? ""
+            do {
+                levels[pattern] = try LimitLevel(parsing: text)
+            } catch {
+                throw ConfigFile.error(
+                    at: path + [ConfigCodingKey(stringValue: pattern)],
+                    in: root,
+                    file: file,
+                    "expected a level such as \"60%\", \"32A\" or \"4.2kW\", found \"\(text)\": \(error)"
+                )
+            }
+        }
+        inputs.levels = levels
     }
 
     /// Checks what the types alone cannot: identities, URLs, files, ranges.
@@ -82,12 +110,69 @@ extension LoadGuardConfiguration {
                     "expected a ws:// or wss:// URL, found \"\(upstream)\""
                 )
             }
+            if !(1...3).contains(charger.phases) {
+                throw fail(
+                    [K(stringValue: "chargers"), K(intValue: index), K(stringValue: "phases")],
+                    "expected 1, 2 or 3, found \(charger.phases)"
+                )
+            }
+            if charger.minCurrent < 0 || charger.maxCurrent < charger.minCurrent {
+                throw fail(
+                    [K(stringValue: "chargers"), K(intValue: index), K(stringValue: "max_current")],
+                    "expected max_current (\(charger.maxCurrent) A) ≥ min_current (\(charger.minCurrent) A) ≥ 0"
+                )
+            }
             if (charger.upstreamUsername == nil) != (charger.upstreamPassword == nil) {
                 throw fail(
                     [K(stringValue: "chargers"), K(intValue: index)],
                     "upstream_username and upstream_password go together"
                 )
             }
+        }
+        if site.fuseCurrent <= 0 || site.margin < 0 || site.margin >= site.fuseCurrent {
+            throw fail(
+                [K(stringValue: "site"), K(stringValue: "fuse_current")],
+                "expected fuse_current > margin ≥ 0, found fuse \(site.fuseCurrent) A and margin \(site.margin) A"
+            )
+        }
+        if site.nominalVoltage < 50 || site.nominalVoltage > 500 {
+            throw fail(
+                [K(stringValue: "site"), K(stringValue: "nominal_voltage")],
+                "expected a phase-to-neutral voltage between 50 and 500 V, found \(site.nominalVoltage)"
+            )
+        }
+        if meter.building.count != 3 {
+            throw fail(
+                [K(stringValue: "meter"), K(stringValue: "building")],
+                "expected three currents [l1, l2, l3] in A, found \(meter.building.count) values"
+            )
+        }
+        if meter.source == .iio && meter.iio == nil {
+            throw fail([K(stringValue: "meter"), K(stringValue: "source")], "source iio needs a meter.iio section")
+        }
+        if meter.source == .recording && meter.recording == nil {
+            throw fail(
+                [K(stringValue: "meter"), K(stringValue: "source")],
+                "source recording needs meter.recording.file"
+            )
+        }
+        if inputs.source == .gpiod && inputs.gpiod == nil {
+            throw fail([K(stringValue: "inputs"), K(stringValue: "source")], "source gpiod needs an inputs.gpiod section")
+        }
+        for pattern in inputs.levels.keys where pattern.count != 2 || !pattern.allSatisfy({ $0 == "0" || $0 == "1" }) {
+            throw fail(
+                [K(stringValue: "inputs"), K(stringValue: "levels"), K(stringValue: pattern)],
+                "expected a pattern of two inputs such as \"00\", \"10\", \"01\" or \"11\", found \"\(pattern)\""
+            )
+        }
+        if inputs.normallyClosed.count != 2 {
+            throw fail(
+                [K(stringValue: "inputs"), K(stringValue: "normally_closed")],
+                "expected two values [input1, input2], found \(inputs.normallyClosed.count)"
+            )
+        }
+        if demo.chargers < 0 || demo.chargers > 1000 {
+            throw fail([K(stringValue: "demo"), K(stringValue: "chargers")], "expected 0 to 1000, found \(demo.chargers)")
         }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         if !levels.contains(log.level) {

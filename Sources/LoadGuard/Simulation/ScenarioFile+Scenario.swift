@@ -119,7 +119,10 @@ extension ScenarioFile {
             let arrive = section.arrive?.seconds ?? 0
             let depart = section.depart?.seconds ?? length
             guard depart > arrive else {
-                throw fail(path + [key("depart")], "expected a departure after the arrival (\(arrive) s), found \(depart) s")
+                throw fail(
+                    path + [key("depart")],
+                    "expected a departure after the arrival (\(arrive) s), found \(depart) s"
+                )
             }
             guard section.energyWh > 0 else {
                 throw fail(path + [key("energy_wh")], "expected a positive energy in Wh, found \(section.energyWh)")
@@ -165,11 +168,17 @@ extension ScenarioFile {
             }
             if let pattern = section.inputs {
                 guard let mapping else {
-                    throw fail(path + [key("inputs")], "an inputs event needs `inputs.levels` (the ripple-control mapping)")
+                    throw fail(
+                        path + [key("inputs")],
+                        "an inputs event needs `inputs.levels` (the ripple-control mapping)"
+                    )
                 }
                 guard mapping.level(for: pattern) != nil else {
                     let known = mapping.levels.keys.sorted().joined(separator: ", ")
-                    throw fail(path + [key("inputs")], "expected one of the patterns in inputs.levels (\(known)), found \"\(pattern)\"")
+                    throw fail(
+                        path + [key("inputs")],
+                        "expected one of the patterns in inputs.levels (\(known)), found \"\(pattern)\""
+                    )
                 }
                 scenarioEvents.append(ScenarioEvent(at: at, kind: .inputs(pattern)))
             } else if let limit = section.apiLimit {
@@ -195,7 +204,10 @@ extension ScenarioFile {
                     )
                 }
                 scenarioEvents.append(
-                    ScenarioEvent(at: at, kind: .chargerOffline(charger: offline.charger, duration: offline.duration.seconds))
+                    ScenarioEvent(
+                        at: at,
+                        kind: .chargerOffline(charger: offline.charger, duration: offline.duration.seconds)
+                    )
                 )
             }
         }

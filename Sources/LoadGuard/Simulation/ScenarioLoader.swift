@@ -43,14 +43,21 @@ public enum ScenarioLoader {
             throw ScenarioError(file: path, message: "cannot read the scenario file: \(error.localizedDescription)")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(text, file: path, readFile: { relative throws(ScenarioError) in
-            let full = relative.hasPrefix("/") ? relative : folder + "/" + relative
-            do {
-                return (full, try String(contentsOfFile: full, encoding: .utf8))
-            } catch {
-                throw ScenarioError(file: full, message: "cannot read the building CSV: \(error.localizedDescription)")
+        return try parse(
+            text,
+            file: path,
+            readFile: { relative throws(ScenarioError) in
+                let full = relative.hasPrefix("/") ? relative : folder + "/" + relative
+                do {
+                    return (full, try String(contentsOfFile: full, encoding: .utf8))
+                } catch {
+                    throw ScenarioError(
+                        file: full,
+                        message: "cannot read the building CSV: \(error.localizedDescription)"
+                    )
+                }
             }
-        })
+        )
     }
 
     /// Parses scenario YAML. `file` names it in errors; `readFile` resolves a building CSV path
@@ -90,7 +97,12 @@ public enum ScenarioLoader {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
-            return ScenarioError(file: file, line: mark.line, column: mark.column, message: "not valid YAML: \(problem)")
+            return ScenarioError(
+                file: file,
+                line: mark.line,
+                column: mark.column,
+                message: "not valid YAML: \(problem)"
+            )
         default:
             return ScenarioError(file: file, message: "not valid YAML: \(error)")
         }

@@ -143,7 +143,9 @@ struct SimulationRecorder {
             }
         }
         for (id, open) in openPauses where readingByID[id]?.vehicle != open.vehicle {
-            pauses.append(SimulationPause(charger: id, vehicle: open.vehicle, start: open.start, end: time, endedBy: .departed))
+            pauses.append(
+                SimulationPause(charger: id, vehicle: open.vehicle, start: open.start, end: time, endedBy: .departed)
+            )
             openPauses[id] = nil
         }
 
@@ -186,7 +188,15 @@ struct SimulationRecorder {
     mutating func result() -> SimulationResult {
         let end = scenario.duration
         for (id, open) in openPauses.sorted(by: { $0.key < $1.key }) {
-            pauses.append(SimulationPause(charger: id, vehicle: open.vehicle, start: open.start, end: end, endedBy: .simulationEnded))
+            pauses.append(
+                SimulationPause(
+                    charger: id,
+                    vehicle: open.vehicle,
+                    start: open.start,
+                    end: end,
+                    endedBy: .simulationEnded
+                )
+            )
         }
         openPauses = [:]
         let vehicles = lastPlant?.vehicles ?? scenario.vehicles
@@ -210,7 +220,9 @@ struct SimulationRecorder {
         }
         var groups = [GroupKey: [SimulationSummary.VehicleSummary]]()
         for ev in evs {
-            groups[GroupKey(priority: ev.priority, arrive: ev.arrive, depart: min(ev.depart, end)), default: []].append(ev)
+            groups[GroupKey(priority: ev.priority, arrive: ev.arrive, depart: min(ev.depart, end)), default: []].append(
+                ev
+            )
         }
         var fairness = [SimulationSummary.FairnessGroup]()
         for (key, members) in groups where members.count >= 2 {
