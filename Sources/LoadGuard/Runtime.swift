@@ -16,6 +16,8 @@ import UnixSignals
 /// controller, the meter, the ripple-control inputs, the REST API, then the demo chargers.
 public enum LoadGuardRuntime {
     public static func run(configuration: LoadGuardConfiguration, configFile: String, logger: Logger) async throws {
+        var configuration = configuration
+        let demoChargers = try DemoChargers.prepare(&configuration)
         let base = (configFile as NSString).deletingLastPathComponent
         let proxyConfiguration = configuration.proxyConfiguration(configFile: configFile)
         var trace: TraceSink?
@@ -109,7 +111,7 @@ public enum LoadGuardRuntime {
                 )
             )
         }
-        if let demo = DemoChargers(configuration: configuration, proxy: proxy, logger: logger) {
+        if let demo = try DemoChargers.service(chargers: demoChargers, configuration: configuration, logger: logger) {
             services.append(demo)
         }
         let group = ServiceGroup(

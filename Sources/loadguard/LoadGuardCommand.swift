@@ -9,6 +9,7 @@ struct LoadGuardCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self,
             CheckConfigCommand.self,
+            RecordCommand.self,
             MeasureCommand.self,
             SimulateCommand.self,
             SimulateChargersCommand.self,

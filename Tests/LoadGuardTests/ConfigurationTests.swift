@@ -1,3 +1,4 @@
+import OCPPProxy
 import Testing
 
 @testable import LoadGuard

@@ -82,7 +82,7 @@ struct ChargerFleet: Sendable {
                                         )
                                     )
                                     try channel.pipeline.syncOperations.addHandler(handler)
-                                    return .booting(handler.sendBootNotification())
+                                    return .upgraded(NIOLoopBound(handler, eventLoop: channel.eventLoop))
                                 }
                             }
                         )
@@ -113,8 +113,10 @@ struct ChargerFleet: Sendable {
             throw ChargerConnectError.upgrade(chargerID, "the server answered the upgrade without switching protocols")
         case .wrongSubprotocol(let chosen):
             throw ChargerConnectError.upgrade(chargerID, "expected subprotocol ocpp1.6, the server chose \(chosen ?? "none")")
-        case .booting(let boot):
+        case .upgraded(let handler):
+            // The BootNotification goes out once the upgrade completed and the HTTP handlers are gone.
             do {
+                let boot = try await loop.submit { handler.value.sendBootNotification() }.get()
                 try await withTimeout(boot, timeout: timeout, on: loop)
             } catch {
                 throw ChargerConnectError.boot(chargerID, "\(error)")
@@ -229,8 +231,8 @@ enum ChargerConnectError: Error, CustomStringConvertible {
 
 /// What a charger's upgrade led to.
 enum ChargerUpgrade: Sendable {
-    /// Upgraded with `ocpp1.6`; the future completes when the BootNotification was answered.
-    case booting(EventLoopFuture<Void>)
+    /// Upgraded with `ocpp1.6`; the charger's handler, on its event loop.
+    case upgraded(NIOLoopBound<ChargerHandler>)
     case wrongSubprotocol(String?)
     case refused
 }

@@ -22,7 +22,7 @@ final class ChildProcess {
 
     /// Starts `executable` with `arguments`, stdout and stderr into `logPath`.
     static func launch(name: String, executable: String, arguments: [String], logPath: String) throws -> ChildProcess {
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else {
             throw BenchmarkError.setup("cannot write \(name)'s log file \(logPath)")
         }
@@ -108,7 +108,7 @@ enum LoadGuardUnderTest {
         build.arguments = ["swift", "build", "-c", "release", "--product", "loadguard"]
         build.currentDirectoryURL = URL(fileURLWithPath: benchmarksDirectory)
         let buildLog = FileManager.default.temporaryDirectory.appendingPathComponent("loadguard-bench-build.log").path
-        files.createFile(atPath: buildLog, contents: nil)
+        _ = files.createFile(atPath: buildLog, contents: nil)
         let handle = FileHandle(forWritingAtPath: buildLog)
         build.standardOutput = handle
         build.standardError = handle

@@ -21,8 +21,6 @@ import Glibc
 import Musl
 #endif
 
-setvbuf(stdout, nil, _IOLBF, 0)
-
 func say(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
