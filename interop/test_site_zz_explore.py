@@ -1,15 +1,13 @@
 import asyncio, time, json
-from support.site import Site, SiteSpec, DEFAULT_CHARGERS
+from support.site import start_site
 
 async def test_explore(lab):
-    site = await Site(lab, SiteSpec(), DEFAULT_CHARGERS).start()
-    t0 = time.monotonic()
-    await site.plug_in_all()
-    for i in range(40):
-        await asyncio.sleep(1)
-        print(f"{time.monotonic()-t0:5.1f}", {k: (round(c.limit,1), c.loadguard_limit) for k, c in site.chargers.items()}, [round(x,1) for x in site.phase_load()])
-    alloc = await site.api.get("/api/v1/allocation")
-    print(json.dumps({k: alloc[k] for k in ("building_load","charging_budget","effective_limit")}))
-    for c in alloc["chargers"]: print(c)
-    for c in site.chargers.values():
-        print(c.id, [(round(h.at-t0,2), h.limit, h.cause) for h in c.history])
+    site = await start_site(lab)
+    await site.wait_all_limited(minimum=8, timeout=35)
+    at = await site.set_building(32, 30, 38)
+    t_end = at + 6
+    while time.monotonic() < t_end:
+        a = await site.api.get("/api/v1/allocation")
+        m = await site.api.get("/api/v1/meter")
+        print(f"{time.monotonic()-at:5.2f} meter second={m['second']} I={[round(p['current'],1) for p in m['phases']]} alloc t={a['time']:.2f} building={[round(a['building_load'][k],1) for k in ('l1','l2','l3')]} targets={[round(c['current'],1) for c in a['chargers']]} draws={[round(c['draw'],1) for c in a['chargers']]} held={[round(c.limit,1) for c in site.chargers.values()]}")
+        await asyncio.sleep(0.2)

@@ -45,6 +45,10 @@ actor ChargerSession {
     private var upstream: UpstreamLeg?
     private var chargerPing = PingState()
     private var closed = false
+    /// Set until the connection opened during the handshake is running, so that the charger's
+    /// first frames are not mistaken for frames sent while the CSMS is down.
+    private var initialUpstreamPending = false
+    private var initialUpstreamWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// The live upstream connection.
     private struct UpstreamLeg {
@@ -118,9 +122,11 @@ actor ChargerSession {
                 }
                 if self.endpoint != nil {
                     let initial = self.outcome.upstream
+                    if initial != nil { await self.expectInitialUpstream() }
                     group.addTask {
                         await self.runUpstreamLink(initial: initial)
                     }
+                    await self.waitForInitialUpstream()
                 }
                 do {
                     for try await frame in inbound {
@@ -589,7 +595,21 @@ actor ChargerSession {
         upstreamDown(generation: generation)
     }
 
+    private func expectInitialUpstream() { initialUpstreamPending = true }
+
+    private func waitForInitialUpstream() async {
+        guard initialUpstreamPending else { return }
+        await withCheckedContinuation { initialUpstreamWaiters.append($0) }
+    }
+
+    private func initialUpstreamSettled() {
+        initialUpstreamPending = false
+        for waiter in initialUpstreamWaiters { waiter.resume() }
+        initialUpstreamWaiters.removeAll()
+    }
+
     private func upstreamUp(_ leg: UpstreamLeg) {
+        defer { initialUpstreamSettled() }
         upstream = leg
         do {
             performHeld(try held.linkUp())
@@ -599,6 +619,7 @@ actor ChargerSession {
     }
 
     private func upstreamDown(generation: Int) {
+        initialUpstreamSettled()
         guard let leg = upstream, leg.generation == generation else { return }
         leg.outbox.finish()
         upstream = nil

@@ -268,6 +268,7 @@ def make_config(
     tls: dict[str, str] | None = None,
     upstream_tls: dict[str, str] | None = None,
     name: str = "loadguard",
+    load_management: bool = False,
 ) -> dict[str, Any]:
     """A LoadGuard config on free loopback ports (see the config contract in interop/README.md)."""
     ocpp: dict[str, Any] = {
@@ -282,6 +283,10 @@ def make_config(
     }
     return {
         "ocpp": ocpp,
+        # The proxy's own tests run with load management off, so that LoadGuard's charging
+        # profiles do not mix with the calls under test; the site tests turn it on.
+        "site": {"load_management": load_management},
+        "store": {"directory": str(workdir / f"{name}-data")},
         "api": {"listen": f"127.0.0.1:{free_port()}", "token": API_TOKEN},
         "chargers": chargers if chargers is not None else [{"id": "CP-1"}],
     }

@@ -38,7 +38,7 @@ import websockets.asyncio.client
 
 from . import schemas
 from .loadguard import LoadGuard, make_config, require_binary
-from .peers import MAX_FRAME, Charger, Csms, now
+from .peers import MAX_FRAME, RESPONSE_TIMEOUT, Charger, Csms, now
 from .sessions import CALLS_2X, boot, status
 
 # LoadGuard's charging profile on every charger (its reserved id) and where it goes.
@@ -301,6 +301,7 @@ class SiteCharger(Charger):
         self.meter_reports = 0
         self._seq_no = 0
         self._meter_task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
 
     # -- profile store ----------------------------------------------------------------------
 
@@ -464,7 +465,12 @@ class SiteCharger(Charger):
     async def _report_meter(self) -> None:
         last = time.monotonic()
         while not self.wire.closed.is_set():
-            await asyncio.sleep(self.meter_interval)  # the car's reporting period, not a wait for a condition
+            try:
+                # The car's reporting period; stop_car() ends it early.
+                await asyncio.wait_for(self._stop.wait(), self.meter_interval)
+                return
+            except TimeoutError:
+                pass
             at = time.monotonic()
             self.energy_wh += self.draw * NOMINAL_VOLTAGE * self.spec.phases * (at - last) / 3600
             last = at
@@ -475,13 +481,18 @@ class SiteCharger(Charger):
                     return
                 raise
 
-    async def close(self) -> None:
+    async def stop_car(self) -> None:
+        """Stop the car's meter reports after the one in flight; the connection stays."""
+        self._stop.set()
         if self._meter_task is not None:
-            self._meter_task.cancel()
             try:
-                await self._meter_task
-            except (asyncio.CancelledError, Exception):
-                pass
+                await asyncio.wait_for(self._meter_task, RESPONSE_TIMEOUT)
+            except (TimeoutError, asyncio.CancelledError, Exception):
+                self._meter_task.cancel()
+            self._meter_task = None
+
+    async def close(self) -> None:
+        await self.stop_car()
         await super().close()
 
 
@@ -519,7 +530,8 @@ class Site:
         self.lab = lab
         self.spec = spec
         self.specs = {c.id: c for c in chargers}
-        self.chargers: dict[str, SiteCharger] = {}
+        self.chargers: dict[str, SiteCharger] = {}  # the latest connection of each charger
+        self.connections: list[SiteCharger] = []  # every connection, closed ones included
         self.building = list(spec.building)
         self.changed = asyncio.Condition()
         self.csms: Csms | None = None
@@ -557,6 +569,7 @@ class Site:
         charger.run()
         self.lab.chargers.append(charger)
         self.chargers[charger_id] = charger
+        self.connections.append(charger)
         return charger
 
     async def plug_in_all(self) -> None:
@@ -575,17 +588,60 @@ class Site:
     def limits(self) -> dict[str, float]:
         return {charger_id: charger.limit for charger_id, charger in self.chargers.items()}
 
-    def phase_load(self, limits: dict[str, float] | None = None) -> list[float]:
+    def phase_load(self, limits: dict[str, float] | None = None, building: Any = None) -> list[float]:
         """Building load plus every charger's limit on each grid phase (what could flow at most)."""
         limits = limits if limits is not None else self.limits()
-        load = list(self.building)
+        load = list(building if building is not None else self.building)
         for charger_id, limit in limits.items():
             for phase in self.specs[charger_id].grid_phases():
                 load[phase] += limit
         return load
 
-    def overloaded_phases(self, limits: dict[str, float] | None = None) -> list[int]:
-        return [p for p, value in enumerate(self.phase_load(limits)) if value > self.spec.usable + 1e-6]
+    def overloaded_phases(
+        self, limits: dict[str, float] | None = None, building: Any = None, usable: float | None = None
+    ) -> list[int]:
+        """Grid phases on which building + limits exceed ``usable`` (default: fuse − margin)."""
+        usable = usable if usable is not None else self.spec.usable
+        return [p for p, value in enumerate(self.phase_load(limits, building)) if value > usable + 1e-6]
+
+    def fair_shares(self, building: Any = None, usable: float | None = None) -> dict[str, float]:
+        """Each charger's max-min fair share of what building load leaves under ``usable`` on each phase.
+
+        Progressive filling: every charger's limit rises together until a phase is full or a charger
+        reaches its maximum; those stop, the others go on. (Every charger of the site tests gets at least
+        its minimum, so minimums need no special case here.)
+        """
+        usable = usable if usable is not None else self.spec.usable
+        remaining = [usable - b for b in (building if building is not None else self.building)]
+        share = {charger_id: 0.0 for charger_id in self.specs}
+        active = set(self.specs)
+        while active:
+            counts = [sum(1 for i in active if p in self.specs[i].grid_phases()) for p in range(3)]
+            step = min(
+                [remaining[p] / counts[p] for p in range(3) if counts[p]]
+                + [min(self.specs[i].max_current, self.specs[i].car_max) - share[i] for i in active]
+            )
+            step = max(step, 0.0)
+            for i in active:
+                share[i] += step
+                for p in self.specs[i].grid_phases():
+                    remaining[p] -= step
+            full = {p for p in range(3) if remaining[p] <= 1e-9}
+            active = {
+                i
+                for i in active
+                if not full & set(self.specs[i].grid_phases())
+                and share[i] < min(self.specs[i].max_current, self.specs[i].car_max) - 1e-9
+            }
+        return share
+
+    def timeline(self, since: float) -> str:
+        """Every charger's limit changes since loop time ``since``, for failure messages."""
+        rows = []
+        for charger in self.chargers.values():
+            changes = [f"{c.at - since:+.2f}s {c.limit:g} A ({c.cause})" for c in charger.history if c.at >= since - 15]
+            rows.append(f"  {charger.id}: " + ", ".join(changes))
+        return "limit changes (seconds from the change under test):\n" + "\n".join(rows)
 
     def describe(self) -> str:
         load = self.phase_load()
@@ -615,6 +671,17 @@ class Site:
                     f"{self.loadguard.log_tail(30)}"
                 ) from None
 
+    async def hold(self, condition: Callable[[], Any], duration: float, what: str) -> None:
+        """Assert that ``condition()`` stays true for ``duration`` seconds, checked on every limit change."""
+        async with self.changed:
+            try:
+                async with asyncio.timeout(duration):
+                    while True:
+                        assert condition(), f"{what} no longer holds\n{self.describe()}\n{self.loadguard.log_tail(30)}"
+                        await self.changed.wait()
+            except TimeoutError:
+                pass
+
     async def wait_all_limited(self, timeout: float = 15.0, minimum: float = IEC_MINIMUM) -> None:
         """Wait until every charger holds a LoadGuard limit of at least ``minimum`` (its car charges)."""
         await self.wait(
@@ -622,3 +689,16 @@ class Site:
             timeout,
             f"every charger to hold a LoadGuard limit of at least {minimum} A",
         )
+
+
+async def start_site(
+    lab: Any,
+    building: tuple[float, float, float] = SiteSpec.building,
+    chargers: tuple[ChargerSpec, ...] = DEFAULT_CHARGERS,
+    with_csms: bool = True,
+    default_expiry: str = "120s",
+) -> Site:
+    """CSMS, LoadGuard with the site's config, and every charger connected with its car charging."""
+    site = await Site(lab, SiteSpec(building=building, default_expiry=default_expiry), chargers).start(with_csms)
+    await site.plug_in_all()
+    return site

@@ -30,8 +30,9 @@ struct ChargerFleet: Sendable {
         var sentInWindow: Int
         var answeredInWindow: Int
         var callErrors: Int
-        /// CALLs the path sent to a charger (a transparent proxy with no controller sends none).
-        var callsReceived: Int
+        /// CALLs the path sent to the chargers, by action (`SetChargingProfile`, `ClearChargingProfile`,
+        /// `ChangeConfiguration` and `TriggerMessage` are accepted, the rest answered `NotImplemented`).
+        var callsReceived: [String: Int]
         /// How late the sends were against their schedule, nanoseconds (the generator keeping up).
         var sendLateness: [UInt64]
     }
@@ -261,7 +262,7 @@ final class FleetState {
     var sentInWindow = 0
     var answeredInWindow = 0
     var callErrors = 0
-    var callsReceived = 0
+    var callsReceived: [String: Int] = [:]
     var connected = 0
     var open = 0
     var droppedByPeer = 0
@@ -278,7 +279,7 @@ final class FleetState {
         sentInWindow = 0
         answeredInWindow = 0
         callErrors = 0
-        callsReceived = 0
+        callsReceived = [:]
         window = nil
     }
 
@@ -419,12 +420,20 @@ final class ChargerHandler: ChannelInboundHandler {
             let bytes = frame.unmaskedData
             guard let head = OCPPHead(bytes.readableBytesView) else { return }
             if head.messageType == 2 {
-                // A CALL towards the charger: answer as a charger that does not implement it.
-                fleet.callsReceived += 1
+                // A CALL towards the charger: accepted where a wallbox accepts it, else NotImplemented.
+                let action = head.action.map { String(decoding: $0, as: UTF8.self) } ?? "?"
+                fleet.callsReceived[action, default: 0] += 1
                 var reply = context.channel.allocator.buffer(capacity: 64)
-                reply.writeString("[4,\"")
-                reply.writeBytes(head.id)
-                reply.writeString("\",\"NotImplemented\",\"\",{}]")
+                switch action {
+                case "SetChargingProfile", "ClearChargingProfile", "ChangeConfiguration", "TriggerMessage":
+                    reply.writeString("[3,\"")
+                    reply.writeBytes(head.id)
+                    reply.writeString("\",{\"status\":\"Accepted\"}]")
+                default:
+                    reply.writeString("[4,\"")
+                    reply.writeBytes(head.id)
+                    reply.writeString("\",\"NotImplemented\",\"\",{}]")
+                }
                 let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: reply)
                 context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
                 return

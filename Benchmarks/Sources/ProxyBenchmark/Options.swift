@@ -7,7 +7,7 @@ struct Options {
     var seconds = 20
     /// Slices per path, run in the order direct, LoadGuard, nginx, nginx, LoadGuard, direct …
     /// so that a drift in the machine's load falls on every path alike.
-    var segments = 2
+    var segments = 4
     /// Seconds of traffic before each slice's measuring window.
     var warmup = 3
     /// Idle chargers connected at once through LoadGuard (0: skip that part).

@@ -32,7 +32,7 @@ enum ProcFS {
     static func statusKiB(pid: Int32, field: String) -> Int? {
         guard let text = read("/proc/\(pid)/status") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
-            let number = line.dropFirst(field.count + 1).split(separator: " ").first
+            let number = line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first
             return number.flatMap { Int($0) }
         }
         return nil
@@ -94,7 +94,7 @@ enum ProcFS {
     static func openFileLimit(pid: Int32) -> Int? {
         guard let text = read("/proc/\(pid)/limits") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("Max open files") {
-            let numbers = line.dropFirst("Max open files".count).split(separator: " ")
+            let numbers = line.dropFirst("Max open files".count).split(whereSeparator: { $0 == " " || $0 == "\t" })
             return numbers.first.flatMap { Int($0) }
         }
         return nil

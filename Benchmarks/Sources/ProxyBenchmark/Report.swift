@@ -7,7 +7,8 @@ struct Report: Codable {
         var callsSent: Int
         var callsAnswered: Int
         var callErrors: Int
-        var callsFromPath: Int
+        /// CALLs the path sent to the chargers, by action.
+        var callsFromPath: [String: Int]
         var connectionsDropped: Int
         /// p99 of how late the generator sent against its schedule, microseconds.
         var generatorLatenessP99Microseconds: Double
@@ -96,6 +97,10 @@ struct Report: Codable {
         print(row("direct", direct))
         print(row("LoadGuard", loadGuard))
         print(row("nginx", nginx))
+        for (name, path) in [("direct", direct), ("LoadGuard", loadGuard), ("nginx", nginx)] where !path.callsFromPath.isEmpty {
+            let calls = path.callsFromPath.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }
+            print("  the \(name) path sent the chargers CALLs of its own: \(calls.joined(separator: ", "))")
+        }
         print("")
         print("Added latency over direct, µs:        p50       p99")
         print("  LoadGuard                     \(pad(fixed(loadGuardOverhead.p50Microseconds), 10))\(pad(fixed(loadGuardOverhead.p99Microseconds), 10))")

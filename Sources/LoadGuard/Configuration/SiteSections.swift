@@ -14,11 +14,15 @@ public struct SiteSection: Sendable, Decodable {
     public var maxUnbalance: Double?
     /// A configured cap below the fuse, as a level (`"80%"`, `"50A"`, `"30kW"`).
     public var cap: LimitLevel?
+    /// `false`: LoadGuard proxies and measures but sends no charging profiles (commissioning,
+    /// or a site whose limits are set elsewhere).
+    public var loadManagement = true
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case margin, cap
+        case loadManagement = "load_management"
         case fuseCurrent = "fuse_current"
         case nominalVoltage = "nominal_voltage"
         case maxUnbalance = "max_unbalance"
@@ -32,6 +36,7 @@ public struct SiteSection: Sendable, Decodable {
         nominalVoltage = try c.decodeIfPresent(Double.self, forKey: .nominalVoltage) ?? nominalVoltage
         maxUnbalance = try c.decodeIfPresent(Double.self, forKey: .maxUnbalance)
         cap = try c.decodeIfPresent(LevelText.self, forKey: .cap)?.level
+        loadManagement = try c.decodeIfPresent(Bool.self, forKey: .loadManagement) ?? true
     }
 
     public var site: Site {

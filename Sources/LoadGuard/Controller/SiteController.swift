@@ -128,7 +128,7 @@ public actor SiteController {
             await simulatedMeter(load)
         }
         let time = now
-        for (id, var installer) in installers {
+        for (id, var installer) in installers where configuration.site.loadManagement {
             if let limit = installer.tick(now: time) { send(limit, to: id) }
             installers[id] = installer
         }
@@ -298,7 +298,7 @@ public actor SiteController {
     }
 
     private func reinstall(_ id: String, because reason: String) {
-        guard var installer = installers[id] else { return }
+        guard configuration.site.loadManagement, var installer = installers[id] else { return }
         if let limit = installer.invalidate(now: now) { send(limit, to: id) }
         installers[id] = installer
     }
@@ -341,6 +341,7 @@ public actor SiteController {
         )
         let allocation = allocator.allocate(state)
         lastAllocation = allocation
+        guard configuration.site.loadManagement else { return }
         for command in dispatcher.step(allocation) {
             guard records[command.chargerID]?.connected == true, var installer = installers[command.chargerID] else {
                 continue
@@ -511,7 +512,7 @@ public actor SiteController {
     /// Reads the charger's highest stack level (1.6 `ChargeProfileMaxStackLevel`, 2.x
     /// `SmartChargingCtrlr.ProfileStackLevel`) for `txdefault` profiles.
     private func readStackLevel(of id: String) {
-        guard strategy(for: id) == .txdefault, let version = records[id]?.version else { return }
+        guard configuration.site.loadManagement, strategy(for: id) == .txdefault, let version = records[id]?.version else { return }
         let proxy = self.proxy
         Task {
             let payload: [UInt8]
