@@ -65,7 +65,9 @@ public enum LoadGuardRuntime {
             }
         )
         let meterState = MeterState()
-        let store = RegisterStore(directory: LoadGuardConfiguration.resolve(configuration.store.directory, relativeTo: base))
+        let store = RegisterStore(
+            directory: LoadGuardConfiguration.resolve(configuration.store.directory, relativeTo: base)
+        )
 
         // Ripple-control inputs.
         let inputs: any DigitalInputs

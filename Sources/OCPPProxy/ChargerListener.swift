@@ -82,7 +82,10 @@ extension OCPPProxy {
                                 if let outcome = pending.value.outcome {
                                     return .charger(asyncChannel, outcome)
                                 }
-                                return .noCommonSubprotocol(asyncChannel, chargerID: pending.value.noSubprotocolID ?? "")
+                                return .noCommonSubprotocol(
+                                    asyncChannel,
+                                    chargerID: pending.value.noSubprotocolID ?? ""
+                                )
                             }
                         }
                     )
@@ -153,7 +156,8 @@ extension OCPPProxy {
     /// - CSMS refuses the charger (HTTP 4xx): the charger is refused with the same status.
     /// - CSMS unreachable, or standalone: the version last negotiated for this charger if it still
     ///   offers it, else the charger's most preferred one; the upstream is retried in the background.
-    private func openUpstream(for accepted: AcceptedHandshake, remote: String) async -> (ChargerHandshakeOutcome?, Int?) {
+    private func openUpstream(for accepted: AcceptedHandshake, remote: String) async -> (ChargerHandshakeOutcome?, Int?)
+    {
         let id = accepted.chargerID
         let last = await registry.lastVersion(of: id)
         let fallback = last.flatMap { accepted.offered.contains($0) ? $0 : nil } ?? accepted.offered[0]
@@ -172,7 +176,9 @@ extension OCPPProxy {
                 subprotocols: accepted.offered.map(\.rawValue),
                 authorization: accepted.policy.upstreamAuthorization ?? accepted.authorization
             )
-            if let chosen = connection.subprotocol.flatMap(OCPPVersion.init(rawValue:)), accepted.offered.contains(chosen) {
+            if let chosen = connection.subprotocol.flatMap(OCPPVersion.init(rawValue:)),
+                accepted.offered.contains(chosen)
+            {
                 outcome.version = chosen
                 outcome.upstream = connection
             } else {

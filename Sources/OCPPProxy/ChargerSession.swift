@@ -183,7 +183,9 @@ actor ChargerSession {
     // MARK: Injected calls
 
     /// Queues a call of LoadGuard's own and waits for its outcome.
-    func inject(action: String, payload: [UInt8], timeout: Double?) async throws(InjectedCallError) -> InjectedCallOutcome {
+    func inject(action: String, payload: [UInt8], timeout: Double?) async throws(InjectedCallError)
+        -> InjectedCallOutcome
+    {
         guard !closed else { throw .notConnected(chargerID) }
         let id = ids.next()
         if let timeout { callTimeouts[id] = timeout }
@@ -406,7 +408,8 @@ actor ChargerSession {
         }
     }
 
-    private func performHeld(_ actions: [HeldCallQueue<InMemoryHeldCallStore>.Action], opcode: WebSocketOpcode = .text) {
+    private func performHeld(_ actions: [HeldCallQueue<InMemoryHeldCallStore>.Action], opcode: WebSocketOpcode = .text)
+    {
         for action in actions {
             switch action {
             case .sendToCSMS(_, let frame):
@@ -627,7 +630,11 @@ actor ChargerSession {
         let unanswered = awaitingCSMS
         awaitingCSMS.removeAll()
         for call in unanswered {
-            log(.info, "Call unanswered when the CSMS link dropped; handled as held", ["action": "\(call.envelope.action ?? "")"])
+            log(
+                .info,
+                "Call unanswered when the CSMS link dropped; handled as held",
+                ["action": "\(call.envelope.action ?? "")"]
+            )
             decideLocally(call.frame, envelope: call.envelope, opcode: .text)
         }
     }

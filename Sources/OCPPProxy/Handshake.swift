@@ -78,7 +78,9 @@ public struct HandshakeRules: Sendable {
         }
         let versions = OCPPVersion.negotiate(offered: offered)
         guard !versions.isEmpty else { return .acceptWithoutSubprotocol(chargerID: id) }
-        return .accept(AcceptedHandshake(chargerID: id, policy: policy, offered: versions, authorization: authorization))
+        return .accept(
+            AcceptedHandshake(chargerID: id, policy: policy, offered: versions, authorization: authorization)
+        )
     }
 
     /// The charger identity from the request target: the percent-decoded segment after the prefix.
@@ -86,7 +88,10 @@ public struct HandshakeRules: Sendable {
     static func chargerID(uri: String, prefix: String) -> Result<String, HandshakeFailure> {
         var path = Substring(uri)
         if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
-        let notHere = HandshakeFailure(status: 404, "no OCPP endpoint here: chargers connect to \(prefix)/<chargePointId>")
+        let notHere = HandshakeFailure(
+            status: 404,
+            "no OCPP endpoint here: chargers connect to \(prefix)/<chargePointId>"
+        )
         guard path.hasPrefix(prefix) else { return .failure(notHere) }
         path = path.dropFirst(prefix.count)
         guard path.hasPrefix("/") else { return .failure(notHere) }
@@ -201,7 +206,8 @@ extension String {
         var iterator = Array(utf8)[...]
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "%") {
-                guard iterator.count >= 2, let hi = hexValue(iterator.popFirst()!), let lo = hexValue(iterator.popFirst()!)
+                guard iterator.count >= 2, let hi = hexValue(iterator.popFirst()!),
+                    let lo = hexValue(iterator.popFirst()!)
                 else { return nil }
                 bytes.append(hi << 4 | lo)
             } else {

@@ -71,7 +71,8 @@ public final class OCPPProxy: Sendable {
             logger.info(
                 "OCPP proxy listening",
                 metadata: [
-                    "address": "\(configuration.serverTLS == nil ? "ws" : "wss")://\(configuration.host):\(address.port ?? 0)\(configuration.pathPrefix)/<chargePointId>",
+                    "address":
+                        "\(configuration.serverTLS == nil ? "ws" : "wss")://\(configuration.host):\(address.port ?? 0)\(configuration.pathPrefix)/<chargePointId>",
                     "upstream": "\(configuration.upstream?.description ?? "none (standalone)")",
                 ]
             )

@@ -79,7 +79,12 @@ public struct ChargerPolicy: Sendable, Equatable {
     /// `Authorization` header value sent upstream instead of the charger's own.
     public var upstreamAuthorization: String?
 
-    public init(id: String, password: String? = nil, upstream: UpstreamEndpoint? = nil, upstreamAuthorization: String? = nil) {
+    public init(
+        id: String,
+        password: String? = nil,
+        upstream: UpstreamEndpoint? = nil,
+        upstreamAuthorization: String? = nil
+    ) {
         self.id = id
         self.password = password
         self.upstream = upstream

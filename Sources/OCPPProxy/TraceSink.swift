@@ -42,7 +42,10 @@ public final class TraceSink: Sendable {
             do {
                 try handle.write(contentsOf: line)
             } catch {
-                logger.error("Trace file cannot be written; tracing stops", metadata: ["path": "\(path)", "error": "\(error)"])
+                logger.error(
+                    "Trace file cannot be written; tracing stops",
+                    metadata: ["path": "\(path)", "error": "\(error)"]
+                )
                 return
             }
         }

@@ -74,7 +74,10 @@ struct UpstreamConnector: Sendable {
     ) async throws(UpstreamConnectError) -> UpstreamConnection {
         let target = endpoint.requestTarget(chargerID: chargerID)
         var headers = HTTPHeaders()
-        headers.add(name: "Host", value: endpoint.port == (endpoint.secure ? 443 : 80) ? endpoint.host : "\(endpoint.host):\(endpoint.port)")
+        headers.add(
+            name: "Host",
+            value: endpoint.port == (endpoint.secure ? 443 : 80) ? endpoint.host : "\(endpoint.host):\(endpoint.port)"
+        )
         if !subprotocols.isEmpty {
             headers.add(name: "Sec-WebSocket-Protocol", value: subprotocols.joined(separator: ","))
         }

@@ -15,7 +15,12 @@ public struct WebSocketClient: Sendable {
         maxMessageSize: Int = 4 * 1024 * 1024,
         connectTimeout: Double = 10
     ) throws {
-        connector = try UpstreamConnector(group: group, tls: tls, maxMessageSize: maxMessageSize, connectTimeout: connectTimeout)
+        connector = try UpstreamConnector(
+            group: group,
+            tls: tls,
+            maxMessageSize: maxMessageSize,
+            connectTimeout: connectTimeout
+        )
     }
 
     /// Opens `<base>/<chargerID>` offering `subprotocols`.
@@ -26,7 +31,9 @@ public struct WebSocketClient: Sendable {
         chargerID: String,
         subprotocols: [String],
         authorization: String? = nil
-    ) async throws(WebSocketClientError) -> (channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, subprotocol: String?) {
+    ) async throws(WebSocketClientError) -> (
+        channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, subprotocol: String?
+    ) {
         do {
             let connection = try await connector.connect(
                 endpoint: base,

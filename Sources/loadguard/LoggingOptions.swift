@@ -11,7 +11,10 @@ struct LoggingOptions: ParsableArguments {
     @Option(name: .long, help: "Log format: text (for people) or json (one object per line, for machines).")
     var logFormat: Format = .text
 
-    @Option(name: .long, help: "Log level (overrides log.level of the config): trace, debug, info, notice, warning, error.")
+    @Option(
+        name: .long,
+        help: "Log level (overrides log.level of the config): trace, debug, info, notice, warning, error."
+    )
     var logLevel: String?
 
     /// Installs the process-wide log handler (stderr) and returns the root logger.
@@ -60,7 +63,11 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = "\(value)"
         }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        guard
+            var data = try? JSONSerialization.data(
+                withJSONObject: object,
+                options: [.sortedKeys, .withoutEscapingSlashes]
+            )
         else { return }
         data.append(0x0A)
         FileHandle.standardError.write(data)

@@ -160,7 +160,12 @@ struct ProfilePayloadTests {
 
     @Test func twoXStrategiesUseTheirPurposes() throws {
         let max = String(
-            decoding: try SiteController.profilePayload(version: .v201, strategy: .max, limit: .amperes(10), stackLevel: 1),
+            decoding: try SiteController.profilePayload(
+                version: .v201,
+                strategy: .max,
+                limit: .amperes(10),
+                stackLevel: 1
+            ),
             as: UTF8.self
         )
         #expect(max.contains("ChargingStationMaxProfile") && max.contains("\"evseId\":0"))
@@ -173,9 +178,16 @@ struct ProfilePayloadTests {
             ),
             as: UTF8.self
         )
-        #expect(external.contains("ChargingStationExternalConstraints") && external.contains("\"chargingRateUnit\":\"W\""))
+        #expect(
+            external.contains("ChargingStationExternalConstraints") && external.contains("\"chargingRateUnit\":\"W\"")
+        )
         let txDefault = String(
-            decoding: try SiteController.profilePayload(version: .v16, strategy: .txdefault, limit: .amperes(8), stackLevel: 7),
+            decoding: try SiteController.profilePayload(
+                version: .v16,
+                strategy: .txdefault,
+                limit: .amperes(8),
+                stackLevel: 7
+            ),
             as: UTF8.self
         )
         #expect(txDefault.contains("TxDefaultProfile") && txDefault.contains("\"stackLevel\":7"))
@@ -189,7 +201,9 @@ struct ProfilePayloadTests {
     }
 
     @Test func stackLevelIsReadFromGetConfigurationAndGetVariables() {
-        let v16 = Array(#"{"configurationKey":[{"key":"ChargeProfileMaxStackLevel","readonly":true,"value":"5"}]}"#.utf8)
+        let v16 = Array(
+            #"{"configurationKey":[{"key":"ChargeProfileMaxStackLevel","readonly":true,"value":"5"}]}"#.utf8
+        )
         #expect(SiteController.stackLevel(in: v16) == 5)
         let v201 = Array(
             #"{"getVariableResult":[{"attributeStatus":"Accepted","attributeValue":"9","component":{"name":"SmartChargingCtrlr"},"variable":{"name":"ProfileStackLevel"}}]}"#

@@ -32,7 +32,9 @@ struct HandshakeTests {
     }
 
     @Test func refusesUnknownChargerWith404() {
-        #expect(rules.evaluate(uri: "/ocpp/CP-9", headers: headers()) == .refuse(status: 404, reason: "unknown charger id"))
+        #expect(
+            rules.evaluate(uri: "/ocpp/CP-9", headers: headers()) == .refuse(status: 404, reason: "unknown charger id")
+        )
     }
 
     @Test func acceptsUnknownChargersWhenConfigured() {
@@ -53,7 +55,9 @@ struct HandshakeTests {
         #expect(status == 404)
     }
 
-    @Test(arguments: ["/ocpp/CP%3A1", "/ocpp/CP:1", "/ocpp/%ZZ", "/ocpp/%FF", "/ocpp/" + String(repeating: "x", count: 49)])
+    @Test(arguments: [
+        "/ocpp/CP%3A1", "/ocpp/CP:1", "/ocpp/%ZZ", "/ocpp/%FF", "/ocpp/" + String(repeating: "x", count: 49),
+    ])
     func refusesInvalidIdentitiesWith400(uri: String) {
         guard case .refuse(let status, _) = rules.evaluate(uri: uri, headers: headers()) else {
             Issue.record("expected a refusal for \(uri)")
@@ -92,9 +96,15 @@ struct HandshakeTests {
             return
         }
         let wrong = BasicAuth.encode(user: "CP 2", password: "s3creT")
-        #expect(rules.evaluate(uri: "/ocpp/CP%202", headers: headers(auth: wrong)) == .refuse(status: 401, reason: "wrong charger credentials"))
+        #expect(
+            rules.evaluate(uri: "/ocpp/CP%202", headers: headers(auth: wrong))
+                == .refuse(status: 401, reason: "wrong charger credentials")
+        )
         let otherUser = BasicAuth.encode(user: "CP-1", password: "s3cret")
-        #expect(rules.evaluate(uri: "/ocpp/CP%202", headers: headers(auth: otherUser)) == .refuse(status: 401, reason: "wrong charger credentials"))
+        #expect(
+            rules.evaluate(uri: "/ocpp/CP%202", headers: headers(auth: otherUser))
+                == .refuse(status: 401, reason: "wrong charger credentials")
+        )
         guard case .refuse(401, _) = rules.evaluate(uri: "/ocpp/CP%202", headers: headers()) else {
             Issue.record("expected 401 without credentials")
             return
@@ -111,8 +121,13 @@ struct HandshakeTests {
     }
 
     @Test func noCommonSubprotocolCompletesWithoutOne() {
-        #expect(rules.evaluate(uri: "/ocpp/CP-1", headers: headers("ocpp1.5, wamp")) == .acceptWithoutSubprotocol(chargerID: "CP-1"))
-        #expect(rules.evaluate(uri: "/ocpp/CP-1", headers: headers(nil)) == .acceptWithoutSubprotocol(chargerID: "CP-1"))
+        #expect(
+            rules.evaluate(uri: "/ocpp/CP-1", headers: headers("ocpp1.5, wamp"))
+                == .acceptWithoutSubprotocol(chargerID: "CP-1")
+        )
+        #expect(
+            rules.evaluate(uri: "/ocpp/CP-1", headers: headers(nil)) == .acceptWithoutSubprotocol(chargerID: "CP-1")
+        )
     }
 
     @Test func base64RoundTripsAndRejectsGarbage() {

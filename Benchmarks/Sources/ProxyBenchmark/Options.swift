@@ -27,7 +27,7 @@ struct Options {
         Usage: ProxyBenchmark [options]
           --chargers N            chargers with traffic on each path (default 1000)
           --seconds N             measured seconds per path (default 20)
-          --segments N            interleaved slices per path (default 2)
+          --segments N            interleaved slices per path (default 4)
           --warmup N              seconds of traffic before each slice is measured (default 3)
           --idle-chargers N       idle chargers connected at once through LoadGuard; 0 skips (default 10000)
           --idle-hold N           seconds the idle chargers stay connected before the check (default 10)

@@ -26,7 +26,12 @@ extension LoadGuardConfiguration {
         guard let levelsNode = root["inputs"]?["levels"] else { return }
         let path: [any CodingKey] = [ConfigCodingKey(stringValue: "inputs"), ConfigCodingKey(stringValue: "levels")]
         guard case .mapping(let mapping) = levelsNode else {
-            throw ConfigFile.error(at: path, in: root, file: file, "expected a mapping of patterns to levels, e.g. {\"00\": \"100%\", \"10\": \"60%\"}")
+            throw ConfigFile.error(
+                at: path,
+                in: root,
+                file: file,
+                "expected a mapping of patterns to levels, e.g. {\"00\": \"100%\", \"10\": \"60%\"}"
+            )
         }
         var levels: [String: LimitLevel] = [:]
         for (key, value) in mapping {
@@ -55,10 +60,16 @@ extension LoadGuardConfiguration {
         let baseDirectory = (file as NSString).deletingLastPathComponent
 
         if let upstream = ocpp.upstream, UpstreamEndpoint(url: upstream) == nil {
-            throw fail([K(stringValue: "ocpp"), K(stringValue: "upstream")], "expected a ws:// or wss:// URL, found \"\(upstream)\"")
+            throw fail(
+                [K(stringValue: "ocpp"), K(stringValue: "upstream")],
+                "expected a ws:// or wss:// URL, found \"\(upstream)\""
+            )
         }
         if !ocpp.path.isEmpty && !ocpp.path.hasPrefix("/") {
-            throw fail([K(stringValue: "ocpp"), K(stringValue: "path")], "expected a path starting with /, found \"\(ocpp.path)\"")
+            throw fail(
+                [K(stringValue: "ocpp"), K(stringValue: "path")],
+                "expected a path starting with /, found \"\(ocpp.path)\""
+            )
         }
         if ocpp.maxMessageSize < 1 << 20 || ocpp.maxMessageSize > Int(UInt32.max) {
             throw fail(
@@ -73,7 +84,10 @@ extension LoadGuardConfiguration {
             for (key, value) in [("certificate", tls.certificate), ("key", tls.key), ("client_ca", tls.clientCA)] {
                 guard let value else { continue }
                 guard FileManager.default.isReadableFile(atPath: Self.resolve(value, relativeTo: baseDirectory)) else {
-                    throw fail([K(stringValue: "ocpp"), K(stringValue: "tls"), K(stringValue: key)], "cannot read the file \"\(value)\"")
+                    throw fail(
+                        [K(stringValue: "ocpp"), K(stringValue: "tls"), K(stringValue: key)],
+                        "cannot read the file \"\(value)\""
+                    )
                 }
             }
         }
@@ -98,7 +112,10 @@ extension LoadGuardConfiguration {
         for (index, charger) in chargers.enumerated() {
             let path: [any CodingKey] = [K(stringValue: "chargers"), K(intValue: index), K(stringValue: "id")]
             if charger.id.isEmpty || charger.id.count > 48 || charger.id.contains(":") {
-                throw fail(path, "expected a charge point identity of 1 to 48 characters without ':', found \"\(charger.id)\"")
+                throw fail(
+                    path,
+                    "expected a charge point identity of 1 to 48 characters without ':', found \"\(charger.id)\""
+                )
             }
             if let first = seen[charger.id] {
                 throw fail(path, "charger id \"\(charger.id)\" is already used by chargers[\(first)]")
@@ -157,7 +174,10 @@ extension LoadGuardConfiguration {
             )
         }
         if inputs.source == .gpiod && inputs.gpiod == nil {
-            throw fail([K(stringValue: "inputs"), K(stringValue: "source")], "source gpiod needs an inputs.gpiod section")
+            throw fail(
+                [K(stringValue: "inputs"), K(stringValue: "source")],
+                "source gpiod needs an inputs.gpiod section"
+            )
         }
         for pattern in inputs.levels.keys where pattern.count != 2 || !pattern.allSatisfy({ $0 == "0" || $0 == "1" }) {
             throw fail(
@@ -172,7 +192,10 @@ extension LoadGuardConfiguration {
             )
         }
         if demo.chargers < 0 || demo.chargers > 1000 {
-            throw fail([K(stringValue: "demo"), K(stringValue: "chargers")], "expected 0 to 1000, found \(demo.chargers)")
+            throw fail(
+                [K(stringValue: "demo"), K(stringValue: "chargers")],
+                "expected 0 to 1000, found \(demo.chargers)"
+            )
         }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         if !levels.contains(log.level) {

@@ -169,11 +169,18 @@ public actor SiteController {
     /// The inputs cannot be read: the most restrictive level applies.
     public func inputsFailed(_ reason: String) {
         let levels = configuration.inputs.levels.values
-        let strictest = levels.min { $0.current(fuse: site.fuse.l1, nominalVoltage: site.nominalVoltage)
-            < $1.current(fuse: site.fuse.l1, nominalVoltage: site.nominalVoltage)
+        let strictest = levels.min {
+            $0.current(fuse: site.fuse.l1, nominalVoltage: site.nominalVoltage)
+                < $1.current(fuse: site.fuse.l1, nominalVoltage: site.nominalVoltage)
         }
         applyRipple(
-            RippleState(input1: ripple.input1, input2: ripple.input2, pattern: "fault", level: strictest?.description, fault: reason),
+            RippleState(
+                input1: ripple.input1,
+                input2: ripple.input2,
+                pattern: "fault",
+                level: strictest?.description,
+                fault: reason
+            ),
             level: strictest ?? .percentOfFuse(0)
         )
     }
@@ -277,8 +284,9 @@ public actor SiteController {
                 reinstall(id, because: "cleared by the CSMS")
             }
         case .chargingProfileSetByCSMS(let set) where set.accepted:
-            if set.profileID == Self.profileID || set.purpose == ourPurpose(for: id)
-                && set.stackLevel == stackLevel(for: id) && set.outlet.id == 0
+            if set.profileID == Self.profileID
+                || set.purpose == ourPurpose(for: id)
+                    && set.stackLevel == stackLevel(for: id) && set.outlet.id == 0
             {
                 charger.notice("CSMS replaced LoadGuard's charging profile; installing it again")
                 reinstall(id, because: "replaced by the CSMS")
@@ -426,11 +434,17 @@ public actor SiteController {
                 log.info("Limit accepted", metadata: ["limit.a": "\(limit)"])
                 records[id]?.accepted(limit: limit, now: now)
             } else {
-                log.warning("Limit rejected; retrying with backoff", metadata: ["limit.a": "\(limit)", "status": "\(status ?? "none")"])
+                log.warning(
+                    "Limit rejected; retrying with backoff",
+                    metadata: ["limit.a": "\(limit)", "status": "\(status ?? "none")"]
+                )
             }
         case .success(.callError(let code, let description, _)):
             accepted = false
-            log.warning("Limit refused with an error", metadata: ["limit.a": "\(limit)", "code": "\(code)", "description": "\(description)"])
+            log.warning(
+                "Limit refused with an error",
+                metadata: ["limit.a": "\(limit)", "code": "\(code)", "description": "\(description)"]
+            )
         case .success(.timedOut):
             accepted = false
             log.warning("Limit not answered in time; retrying with backoff", metadata: ["limit.a": "\(limit)"])
@@ -512,7 +526,8 @@ public actor SiteController {
     /// Reads the charger's highest stack level (1.6 `ChargeProfileMaxStackLevel`, 2.x
     /// `SmartChargingCtrlr.ProfileStackLevel`) for `txdefault` profiles.
     private func readStackLevel(of id: String) {
-        guard configuration.site.loadManagement, strategy(for: id) == .txdefault, let version = records[id]?.version else { return }
+        guard configuration.site.loadManagement, strategy(for: id) == .txdefault, let version = records[id]?.version
+        else { return }
         let proxy = self.proxy
         Task {
             let payload: [UInt8]
@@ -546,7 +561,9 @@ public actor SiteController {
         {
             return Int(value)
         }
-        if let results = object["getVariableResult"] as? [[String: Any]], let value = results.first?["attributeValue"] as? String {
+        if let results = object["getVariableResult"] as? [[String: Any]],
+            let value = results.first?["attributeValue"] as? String
+        {
             return Int(value)
         }
         return nil
@@ -615,7 +632,8 @@ public struct ChargerStatusView: Sendable, Codable, Equatable {
     public var limitsSent: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, connected, vendor, model, status, phases, rotation, draw, measurement, limit, allocated, reason, source,
+        case id, connected, vendor, model, status, phases, rotation, draw, measurement, limit, allocated, reason,
+            source,
             transactions
         case ocppVersion = "ocpp_version"
         case remoteAddress = "remote_address"

@@ -1,13 +1,13 @@
-public import Foundation
 public import Allocation
+public import Foundation
 public import Hardware
 public import Hummingbird
-import Metering
-import Prometheus
 public import Logging
+import Metering
 import NIOCore
 import OCPP
 public import OCPPProxy
+import Prometheus
 
 /// The REST API (`/api/v1`), served by Hummingbird.
 ///
@@ -123,7 +123,10 @@ public enum LoadGuardAPI {
         }
         v1.put("inputs") { request, _ -> Response in
             guard let inputs = api.simulatedInputs else {
-                throw APIError(.conflict, "inputs are read from GPIO (inputs.source: gpiod); they can be set only when simulated")
+                throw APIError(
+                    .conflict,
+                    "inputs are read from GPIO (inputs.source: gpiod); they can be set only when simulated"
+                )
             }
             let body = try await request.body.collect(upTo: 4096)
             let object = try jsonObject(body)
@@ -182,8 +185,11 @@ public enum LoadGuardAPI {
             case .result(let payload):
                 return rawJSONResponse(Array("{\"result\":".utf8) + payload + Array("}".utf8))
             case .callError(let code, let description, let details):
-                let prefix = "{\"error\":{\"code\":\(jsonString(code)),\"description\":\(jsonString(description)),\"details\":"
-                return rawJSONResponse(Array(prefix.utf8) + (details.isEmpty ? Array("{}".utf8) : details) + Array("}}".utf8))
+                let prefix =
+                    "{\"error\":{\"code\":\(jsonString(code)),\"description\":\(jsonString(description)),\"details\":"
+                return rawJSONResponse(
+                    Array(prefix.utf8) + (details.isEmpty ? Array("{}".utf8) : details) + Array("}}".utf8)
+                )
             case .timedOut:
                 throw APIError(.gatewayTimeout, "charger \(id) did not answer \(call.action) in time")
             case .chargerDisconnected:
@@ -318,7 +324,9 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String?
     let publicRead: Bool
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let isRead = request.method == .get || request.method == .head
         if isRead && publicRead { return try await next(request, context) }
         guard let token else {
@@ -349,6 +357,7 @@ func rawJSONResponse(_ bytes: [UInt8]) -> Response {
 }
 
 func jsonString(_ text: String) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
+    let data =
+        (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
     return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
 }

@@ -25,7 +25,8 @@ enum DemoChargers {
         )
         let chargers = try fleet.chargers()
         let rotations: [PhaseRotation] = [.l1l2l3, .l2l3l1, .l3l1l2]
-        for (index, charger) in chargers.enumerated() where !configuration.chargers.contains(where: { $0.id == charger.id }) {
+        for (index, charger) in chargers.enumerated()
+        where !configuration.chargers.contains(where: { $0.id == charger.id }) {
             var section = ChargerSection(id: charger.id)
             section.phases = charger.phases
             section.maxCurrent = charger.maxCurrent

@@ -11,24 +11,38 @@ public final class LoadGuardMetrics: Sendable {
 
     func refresh(_ api: LoadGuardAPI.Context) async {
         let connected = await api.proxy.connectedChargers()
-        registry.makeGauge(name: "loadguard_chargers_connected", help: "Chargers connected over OCPP").set(Double(connected.count))
+        registry.makeGauge(name: "loadguard_chargers_connected", help: "Chargers connected over OCPP").set(
+            Double(connected.count)
+        )
         if let reading = await api.meter.latest {
             for (index, phase) in reading.phases.prefix(3).enumerated() {
                 let labels = [("phase", "L\(index + 1)")]
-                registry.makeGauge(name: "loadguard_grid_current_amperes", labels: labels, help: "Grid current per phase")
-                    .set(phase.current)
+                registry.makeGauge(
+                    name: "loadguard_grid_current_amperes",
+                    labels: labels,
+                    help: "Grid current per phase"
+                )
+                .set(phase.current)
                 registry.makeGauge(name: "loadguard_grid_voltage_volts", labels: labels, help: "Grid voltage per phase")
                     .set(phase.voltage)
-                registry.makeGauge(name: "loadguard_grid_power_watts", labels: labels, help: "Grid active power per phase")
-                    .set(phase.activePower)
+                registry.makeGauge(
+                    name: "loadguard_grid_power_watts",
+                    labels: labels,
+                    help: "Grid active power per phase"
+                )
+                .set(phase.activePower)
             }
             if let frequency = reading.frequency {
                 registry.makeGauge(name: "loadguard_grid_frequency_hertz", help: "Grid frequency").set(frequency)
             }
         }
         let registers = await api.meter.registers.values.total
-        registry.makeGauge(name: "loadguard_energy_import_watthours", help: "Active energy imported").set(registers.activeImportWh)
-        registry.makeGauge(name: "loadguard_energy_export_watthours", help: "Active energy exported").set(registers.activeExportWh)
+        registry.makeGauge(name: "loadguard_energy_import_watthours", help: "Active energy imported").set(
+            registers.activeImportWh
+        )
+        registry.makeGauge(name: "loadguard_energy_export_watthours", help: "Active energy exported").set(
+            registers.activeExportWh
+        )
         registry.makeGauge(name: "loadguard_meter_stale", help: "1 while the meter delivers no readings")
             .set(await api.meter.stale ? 1.0 : 0.0)
         if let seconds = await api.controller.senseToSend {
@@ -45,8 +59,12 @@ public final class LoadGuardMetrics: Sendable {
             }
             for charger in allocation.chargers {
                 let labels = [("charger", charger.id)]
-                registry.makeGauge(name: "loadguard_charger_allocated_amperes", labels: labels, help: "Allocated current")
-                    .set(charger.current)
+                registry.makeGauge(
+                    name: "loadguard_charger_allocated_amperes",
+                    labels: labels,
+                    help: "Allocated current"
+                )
+                .set(charger.current)
                 registry.makeGauge(name: "loadguard_charger_draw_amperes", labels: labels, help: "Measured draw")
                     .set(charger.draw)
             }
