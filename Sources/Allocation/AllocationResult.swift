@@ -166,6 +166,10 @@ public struct ChargerMemory: Sendable, Equatable, Codable {
     /// Since when the car takes nothing although offered current (full, or waiting for a timer):
     /// it gets 0 until the next probe; nil: not idle.
     public var idleSince: Double?
+    /// The running probe wakes a car that took nothing: it is offered its minimum only (drawing
+    /// lifts it to its full share at once), so that asking an idle car does not move everyone
+    /// else's limit. nil: not such a probe.
+    public var probeFromIdle: Bool?
     /// The charger terminals the car was seen to use (bit n: terminal n); nil: all of them.
     public var activeTerminals: UInt8?
     /// A terminal pattern seen since `phaseCandidateSince`, not yet confirmed.

@@ -48,20 +48,34 @@ public struct SiteAllocator: Sendable {
 /// Per-charger facts gathered once.
 private struct ChargerFacts {
     var gridPhases: PhaseSet
-    /// Indices of the constraints the charger counts on: site phases, then each ancestor circuit's phases.
-    var constraints: [Int]
+    /// Where the indices of the constraints the charger counts on lie in `AllocatorRun.constraintList`:
+    /// site phases, then each ancestor circuit's phases.
+    var constraints: Range<Int>
     var draw: Double
     var offline: Bool
     var wantsCurrent: Bool
+    // Copied from the charger's state once, so that later stages read plain values.
+    var minCurrent: Double
+    var maxCurrent: Double
+    var priority: Int
+    var sessionEnergy: Double
+    var terminalCount: Int
+    var measured: PhaseCurrents
+    var appliedLimit: Double?
 }
 
 private struct AllocatorRun {
     let state: SiteState
     let settings: AllocationSettings
     /// Each charger's memory, by its index in `state.chargers` (looked up once per call).
-    var entries: [ChargerMemory?] = []
+    /// A charger without memory has `hasEntry[index] == false` and a fresh entry in its slot
+    /// (entries are large values: they are updated in place, not copied out and back).
+    var entries: [ChargerMemory] = []
+    var hasEntry: [Bool] = []
     var results: [ChargerAllocation] = []
     var facts: [ChargerFacts] = []
+    /// Every charger's constraint indices, one after the other (see `ChargerFacts.constraints`).
+    var constraintList: [Int] = []
     var circuitIndex: [String: Int] = [:]
     var circuitParent: [Int?] = []
     var capacity: [Double] = []
@@ -112,79 +126,102 @@ private struct AllocatorRun {
         var subtracted = PhaseCurrents.zero
         results.reserveCapacity(state.chargers.count)
         facts.reserveCapacity(state.chargers.count)
-        entries =
-            state.memory.chargers.isEmpty
-            ? [ChargerMemory?](repeating: nil, count: state.chargers.count)
-            : state.chargers.map { state.memory.chargers[$0.charger.id] }
-        for (index, charger) in state.chargers.enumerated() {
-            let model = charger.charger
-            var gridPhases = model.gridPhases
-            if let active = entries[index]?.activeTerminals, model.rotation != .unknown,
-                !(0..<model.terminalCount).contains(where: {
-                    active & (1 << UInt8($0)) == 0 && charger.measured[$0] >= 1
+        constraintList.reserveCapacity(3 * state.chargers.count * (site.circuits.isEmpty ? 1 : 2))
+        entries = [ChargerMemory](repeating: ChargerMemory(running: false, since: now), count: state.chargers.count)
+        hasEntry = [Bool](repeating: false, count: state.chargers.count)
+        if !state.memory.chargers.isEmpty {
+            for index in state.chargers.indices {
+                if let entry = state.memory.chargers[state.chargers[index].charger.id] {
+                    entries[index] = entry
+                    hasEntry[index] = true
+                }
+            }
+        }
+        for index in state.chargers.indices {
+            let rotation = state.chargers[index].charger.rotation
+            let terminalCount = state.chargers[index].charger.terminalCount
+            let measured = state.chargers[index].measured
+            let draw = state.chargers[index].draw
+            let minCurrent = state.chargers[index].charger.minCurrent
+            let maxCurrent = state.chargers[index].charger.maxCurrent
+            var gridPhases = rotation.gridPhases(terminalCount: terminalCount)
+            if hasEntry[index], let active = entries[index].activeTerminals, rotation != .unknown,
+                !(0..<terminalCount).contains(where: {
+                    active & (1 << UInt8($0)) == 0 && measured[$0] >= 1
                 })
             {
                 gridPhases = PhaseSet(
-                    (0..<model.terminalCount).filter { active & (1 << UInt8($0)) != 0 }
-                        .compactMap { model.rotation.gridPhase(ofTerminal: $0) }
+                    (0..<terminalCount).filter { active & (1 << UInt8($0)) != 0 }
+                        .compactMap { rotation.gridPhase(ofTerminal: $0) }
                 )
             }
-            var constraints = [Int]()
-            constraints.reserveCapacity(3)
-            for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 { constraints.append(phase) }
-            let direct = constraints.count
-            var circuit = model.circuit.flatMap { circuitIndex[$0] }
+            let firstConstraint = constraintList.count
+            for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 { constraintList.append(phase) }
+            let direct = constraintList.count - firstConstraint
+            var circuit = state.chargers[index].charger.circuit.flatMap { circuitNumber($0) }
             var hops = 0
             while let current = circuit, hops <= site.circuits.count {
-                for phase in constraints.prefix(direct) { constraints.append(3 + 3 * current + phase) }
+                for offset in 0..<direct {
+                    constraintList.append(3 + 3 * current + constraintList[firstConstraint + offset])
+                }
                 circuit = circuitParent[current]
                 hops += 1
             }
-            var offline = !charger.connected
-            if let last = charger.lastReport, now - last > settings.chargerSilentAfter { offline = true }
-            let wants = charger.status.hasVehicle && !offline
+            let constraints = firstConstraint..<constraintList.count
+            var offline = !state.chargers[index].connected
+            if let last = state.chargers[index].lastReport, now - last > settings.chargerSilentAfter { offline = true }
+            let wants = state.chargers[index].status.hasVehicle && !offline
             facts.append(
                 ChargerFacts(
                     gridPhases: gridPhases,
                     constraints: constraints,
-                    draw: charger.draw,
+                    draw: draw,
                     offline: offline,
-                    wantsCurrent: wants
+                    wantsCurrent: wants,
+                    minCurrent: minCurrent,
+                    maxCurrent: maxCurrent,
+                    priority: state.chargers[index].charger.priority,
+                    sessionEnergy: state.chargers[index].sessionEnergy,
+                    terminalCount: terminalCount,
+                    measured: measured,
+                    appliedLimit: state.chargers[index].appliedLimit
                 )
             )
-            var result = ChargerAllocation(
-                id: model.id,
-                current: 0,
-                reason: .noVehicle,
-                gridPhases: gridPhases,
-                minCurrent: model.minCurrent,
-                draw: charger.draw,
-                offline: offline
+            results.append(
+                ChargerAllocation(
+                    id: state.chargers[index].charger.id,
+                    current: 0,
+                    reason: .noVehicle,
+                    gridPhases: gridPhases,
+                    minCurrent: minCurrent,
+                    draw: draw,
+                    offline: offline
+                )
             )
             if offline {
-                var entry = entries[index] ?? ChargerMemory(running: false, since: now)
-                let since = entry.offlineSince ?? now
-                entry.offlineSince = since
+                hasEntry[index] = true
+                let since = entries[index].offlineSince ?? now
+                entries[index].offlineSince = since
                 let hold: Double
                 if now - since < settings.offlineReserveTime {
-                    hold = entry.lastCurrent
-                    result.reason = .offlineReserved
+                    hold = entries[index].lastCurrent
+                    results[index].reason = .offlineReserved
                 } else {
-                    hold = model.maxCurrent
-                    result.reason = .offlineAssumedMaximum
+                    hold = maxCurrent
+                    results[index].reason = .offlineAssumedMaximum
                 }
-                result.current = hold
-                entries[index] = entry
+                results[index].current = hold
                 // Its last measured draw (not more than the reservation) leaves the building load;
                 // whatever it draws now stays in the grid reading, so the reservation covers it.
                 let holding = gridPhases.currents(hold)
                 reserved += holding
-                subtracted += PhaseCurrents.combine(accountedDraw(charger), holding, min)
-                for constraint in constraints where constraint >= 3 { capacity[constraint] -= hold }
+                subtracted += PhaseCurrents.combine(accountedDraw(index), holding, min)
+                for position in constraints where constraintList[position] >= 3 {
+                    capacity[constraintList[position]] -= hold
+                }
             } else if wants {
-                subtracted += accountedDraw(charger)
+                subtracted += accountedDraw(index)
             }
-            results.append(result)
         }
 
         // Stage 4: building load per phase.
@@ -220,33 +257,21 @@ private struct AllocatorRun {
 
         // Stage 10: memory for the next call; sessions that ended are forgotten.
         var allocated = PhaseCurrents.zero
-        for (index, result) in results.enumerated() {
-            allocated += result.gridPhases.currents(result.current)
-            let fact = facts[index]
-            if fact.offline { continue }
-            guard fact.wantsCurrent else {
-                entries[index] = nil
+        // (Entries are updated in place: a charger's memory is a large value.)
+        for index in results.indices {
+            let current = results[index].current
+            allocated += results[index].gridPhases.currents(current)
+            if facts[index].offline { continue }
+            guard facts[index].wantsCurrent else {
+                hasEntry[index] = false
                 continue
             }
-            var entry = entries[index] ?? ChargerMemory(running: false, since: now)
-            entry.offlineSince = nil
-            let running = result.current > 0
-            if running != entry.running {
-                entry.running = running
-                entry.since = now
-            }
-            if running { entry.hasRun = true }
-            if !running {
-                entry.underdrawCap = nil
-                entry.underdrawSince = nil
-                entry.cappedAt = nil
-            }
-            entry.lastCurrent = result.current
-            entries[index] = entry
+            hasEntry[index] = true
+            Self.remember(current: current, now: now, in: &entries[index])
         }
         var memory = AllocationMemory(chargers: Dictionary(minimumCapacity: state.chargers.count))
-        for (index, entry) in entries.enumerated() {
-            if let entry { memory.chargers[state.chargers[index].charger.id] = entry }
+        for index in entries.indices {
+            if hasEntry[index] { memory.chargers[state.chargers[index].charger.id] = entries[index] }
         }
 
         return Allocation(
@@ -261,6 +286,31 @@ private struct AllocatorRun {
             freezeIncreases: measurement != .fresh,
             memory: memory
         )
+    }
+
+    /// Stage 10 for one charger that may take current: whether it runs, since when, and its current.
+    static func remember(current: Double, now: Double, in entry: inout ChargerMemory) {
+        entry.offlineSince = nil
+        let running = current > 0
+        if running != entry.running {
+            entry.running = running
+            entry.since = now
+        }
+        if running { entry.hasRun = true }
+        if !running {
+            entry.underdrawCap = nil
+            entry.underdrawSince = nil
+            entry.cappedAt = nil
+        }
+        entry.lastCurrent = current
+    }
+
+    /// The index of the circuit with this id. Most sites have a few circuits: comparing short ids
+    /// is cheaper than hashing them (the last match wins, as in `circuitIndex`).
+    func circuitNumber(_ id: String) -> Int? {
+        let circuits = state.site.circuits
+        guard circuits.count <= 16 else { return circuitIndex[id] }
+        return circuits.lastIndex { $0.id == id }
     }
 
     /// Stage 1: per phase, the lowest limit and its source (ties go to the first in this order:
@@ -285,16 +335,16 @@ private struct AllocatorRun {
     /// What a charger's draw takes off the grid reading to give the building load: its measured
     /// current through its rotation, but not more than its limit (plus tolerance) once it had time
     /// to follow it. Excess beyond that stays in the building load, so others make room for it.
-    func accountedDraw(_ charger: ChargerState) -> PhaseCurrents {
-        var terminals = charger.measured
-        if let limit = charger.appliedLimit, let since = charger.appliedSince,
+    func accountedDraw(_ index: Int) -> PhaseCurrents {
+        var terminals = state.chargers[index].measured
+        if let limit = state.chargers[index].appliedLimit, let since = state.chargers[index].appliedSince,
             state.now - since >= settings.followGrace
         {
             terminals = terminals.map { min($0, limit + settings.followTolerance) }
         }
-        let count = charger.charger.terminalCount
-        for index in count..<3 { terminals[index] = 0 }
-        return charger.charger.rotation.toGrid(terminals, terminalCount: count)
+        let count = state.chargers[index].charger.terminalCount
+        for terminal in count..<3 { terminals[terminal] = 0 }
+        return state.chargers[index].charger.rotation.toGrid(terminals, terminalCount: count)
     }
 
     /// Stages 6 to 9 for the chargers whose car may take current.
@@ -314,64 +364,23 @@ private struct AllocatorRun {
         candidates.reserveCapacity(state.chargers.count)
 
         // Stage 6: under-drawing cars.
-        for (index, charger) in state.chargers.enumerated() where facts[index].wantsCurrent {
-            let model = charger.charger
-            var entry = entries[index] ?? ChargerMemory(running: false, since: now)
-            let draw = facts[index].draw
-            detectPhases(charger, &entry)
-            if let idleSince = entry.idleSince {
-                let backoff = settings.probeInterval * Double(1 << min(entry.probes, 16))
-                if now - idleSince < min(backoff, settings.maxProbeInterval) {
-                    results[index].reason = .vehicleDrawsLess
-                    results[index].source = .vehicle
-                    entries[index] = entry
-                    continue
-                }
-                // Probe: offer the car current again to see whether it takes it.
-                entry.idleSince = nil
-                entry.probes += 1
-                entry.probeUntil = now + settings.underdrawWindow
-            }
-            if entry.running, entry.underdrawCap != nil, draw < 1 {
-                // Held at its minimum and still taking nothing: give the current to others.
-                entry.idleSince = now
+        for index in facts.indices where facts[index].wantsCurrent {
+            hasEntry[index] = true
+            if Self.followDraw(facts[index], &entries[index], now: now, settings: settings) {
+                // It takes nothing: held at 0 until its next probe.
                 results[index].reason = .vehicleDrawsLess
                 results[index].source = .vehicle
-                entries[index] = entry
                 continue
             }
-            if entry.running {
-                if let cap = entry.underdrawCap {
-                    let backoff = settings.probeInterval * Double(1 << min(entry.probes, 16))
-                    let probeDue = now - (entry.cappedAt ?? now) >= min(backoff, settings.maxProbeInterval)
-                    let pushing = draw >= cap - 1
-                    if probeDue || pushing {
-                        entry.probes = pushing ? 0 : entry.probes + 1
-                        entry.probeUntil = pushing ? nil : now + settings.underdrawWindow
-                        entry.underdrawCap = nil
-                        entry.cappedAt = nil
-                        entry.underdrawSince = nil
-                    }
-                } else {
-                    let offered = charger.appliedLimit ?? entry.lastCurrent
-                    if offered > 0, draw + settings.underdrawMargin < offered {
-                        let since = entry.underdrawSince ?? now
-                        entry.underdrawSince = since
-                        if now - since >= settings.underdrawWindow {
-                            entry.underdrawCap = max(model.minCurrent, draw + settings.underdrawMargin)
-                            entry.cappedAt = now
-                        }
-                    } else {
-                        entry.underdrawSince = nil
-                    }
-                }
-            }
-            if let until = entry.probeUntil, now >= until || entry.underdrawCap != nil { entry.probeUntil = nil }
-            results[index].probing = entry.probeUntil != nil
-            entries[index] = entry
+            results[index].probing = entries[index].probeUntil != nil
+            let fact = facts[index]
+            let running = entries[index].running
+            let hasRun = entries[index].hasRun
+            let since = entries[index].since
+            let underdrawCap = entries[index].underdrawCap
 
             // Stage 7 (first half): each session's place in the turn order.
-            let pausedRecently = entry.hasRun && !entry.running && now - entry.since < settings.minimumPauseTime
+            let pausedRecently = hasRun && !running && now - since < settings.minimumPauseTime
             if pausedRecently {
                 results[index].reason = .pauseDwell
                 continue
@@ -379,42 +388,55 @@ private struct AllocatorRun {
             // 0: running, its turn not over; 1: waited a full turn (or never ran); 2: running, its
             // turn is over; 3: paused, dwell over but not a full turn yet (starts only into free room).
             let turnClass: Int
-            let elapsed = now - entry.since
-            if entry.running {
+            let elapsed = now - since
+            if running {
                 turnClass = elapsed < settings.rotationInterval ? 0 : 2
-            } else if !entry.hasRun || elapsed >= settings.rotationInterval {
+            } else if !hasRun || elapsed >= settings.rotationInterval {
                 turnClass = 1
             } else {
                 turnClass = 3
             }
-            let ceiling = min(model.maxCurrent, entry.underdrawCap ?? .infinity)
+            var ceiling = min(fact.maxCurrent, underdrawCap ?? .infinity)
+            if entries[index].probeFromIdle == true { ceiling = fact.minCurrent }
             candidates.append(
                 Candidate(
                     index: index,
-                    floor: model.minCurrent,
-                    ceiling: max(model.minCurrent, ceiling),
-                    capped: entry.underdrawCap != nil && entry.underdrawCap! < model.maxCurrent,
-                    priority: model.priority,
+                    floor: fact.minCurrent,
+                    ceiling: max(fact.minCurrent, ceiling),
+                    capped: entries[index].probeFromIdle == true
+                        || (underdrawCap.map { $0 < fact.maxCurrent } ?? false),
+                    priority: fact.priority,
                     turnClass: turnClass,
-                    energy: charger.sessionEnergy
+                    energy: fact.sessionEnergy
                 )
             )
         }
 
         // Stage 7 (second half): admit minimums in turn order while they fit.
-        candidates.sort { a, b in
-            if a.priority != b.priority { return a.priority > b.priority }
-            if a.turnClass != b.turnClass { return a.turnClass < b.turnClass }
-            if a.energy != b.energy { return a.energy < b.energy }
-            return a.index < b.index
+        // Sorted as compact keys (higher priority first: ~priority reverses the order without
+        // overflow), then the candidates are put in that order; the index makes the order total.
+        var order = [(Int, Int, Double, Int)]()
+        order.reserveCapacity(candidates.count)
+        for (position, candidate) in candidates.enumerated() {
+            order.append((~candidate.priority, candidate.turnClass, candidate.energy, position))
         }
+        order.sort { $0 < $1 }
+        candidates = order.map { candidates[$0.3] }
         var floorUse = [Double](repeating: 0, count: capacity.count)
         var admitted = [Candidate]()
         admitted.reserveCapacity(candidates.count)
         let tolerance = 1e-9
         for candidate in candidates {
             let constraints = facts[candidate.index].constraints
-            if let blocking = constraints.first(where: { floorUse[$0] + candidate.floor > capacity[$0] + tolerance }) {
+            var blockingConstraint: Int?
+            for position in constraints {
+                let constraint = constraintList[position]
+                if floorUse[constraint] + candidate.floor > capacity[constraint] + tolerance {
+                    blockingConstraint = constraint
+                    break
+                }
+            }
+            if let blocking = blockingConstraint {
                 let (source, phase) = constraintSources[blocking]
                 if failSafe {
                     results[candidate.index].reason = .failSafe
@@ -427,7 +449,7 @@ private struct AllocatorRun {
                 results[candidate.index].phase = phase
                 continue
             }
-            for constraint in constraints { floorUse[constraint] += candidate.floor }
+            for position in constraints { floorUse[constraintList[position]] += candidate.floor }
             admitted.append(candidate)
         }
 
@@ -440,7 +462,9 @@ private struct AllocatorRun {
             while tierEnd < admitted.count, admitted[tierEnd].priority == admitted[tierStart].priority { tierEnd += 1 }
             let tier = admitted[tierStart..<tierEnd]
             for candidate in tier {
-                for constraint in facts[candidate.index].constraints { floorUse[constraint] -= candidate.floor }
+                for position in facts[candidate.index].constraints {
+                    floorUse[constraintList[position]] -= candidate.floor
+                }
             }
             let room = (0..<capacity.count).map { capacity[$0] - finalUse[$0] - floorUse[$0] }
             let items = tier.map { candidate in
@@ -450,11 +474,13 @@ private struct AllocatorRun {
                     constraints: facts[candidate.index].constraints
                 )
             }
-            let filled = WaterFilling.fill(items, capacity: room)
+            let filled = WaterFilling.fill(items, constraintList: constraintList, capacity: room)
             for (offset, candidate) in tier.enumerated() {
                 let outcome = filled[offset]
                 values[candidate.index] = outcome.value
-                for constraint in facts[candidate.index].constraints { finalUse[constraint] += outcome.value }
+                for position in facts[candidate.index].constraints {
+                    finalUse[constraintList[position]] += outcome.value
+                }
                 record(outcome, for: candidate.index, capped: candidate.capped)
             }
             tierStart = tierEnd
@@ -516,12 +542,109 @@ private struct AllocatorRun {
         }
     }
 
+    /// Stage 6 for one charger whose car may take current: follows what the car draws. A car
+    /// drawing clearly less than offered for a while is held at its draw plus a margin; one that
+    /// takes nothing at all is held at 0; both are probed back up later.
+    /// - Returns: true when the car takes nothing and is held at 0 until its next probe.
+    static func followDraw(
+        _ fact: ChargerFacts,
+        _ entry: inout ChargerMemory,
+        now: Double,
+        settings: AllocationSettings
+    ) -> Bool {
+        let draw = fact.draw
+        detectPhases(fact, &entry, now: now, settings: settings)
+        if let idleSince = entry.idleSince {
+            let backoff = settings.probeInterval * Double(1 << min(entry.probes, 16))
+            let due = idleSince + min(backoff, settings.maxProbeInterval)
+            // Probes of idle cars start together, on a common grid of `probeInterval`: in a full
+            // site each probe moves everyone else's limit, once per batch rather than once per car.
+            let slot =
+                settings.probeInterval > 0
+                ? (now / settings.probeInterval).rounded(.down) * settings.probeInterval : now
+            if now < due || slot < due {
+                return true
+            }
+            // Probe: offer the car its minimum again to see whether it takes current.
+            entry.idleSince = nil
+            entry.probes += 1
+            entry.probeUntil = now + settings.underdrawWindow
+            entry.probeFromIdle = true
+        }
+        if entry.probeFromIdle == true {
+            if draw >= fact.minCurrent - 1 {
+                // The woken car takes its minimum: it wants current, and gets its full share now.
+                entry.probeFromIdle = nil
+                entry.probeUntil = nil
+                entry.probes = 0
+            } else if let until = entry.probeUntil, now >= until, draw < 1 {
+                // Offered its minimum for a whole window and still taking nothing: back to 0.
+                entry.probeFromIdle = nil
+                entry.probeUntil = nil
+                entry.idleSince = now
+                return true
+            }
+        }
+        if entry.running, entry.underdrawCap != nil, draw < 1 {
+            // Held at its minimum and still taking nothing: give the current to others.
+            entry.idleSince = now
+            return true
+        }
+        if entry.running {
+            if let cap = entry.underdrawCap {
+                let backoff = settings.probeInterval * Double(1 << min(entry.probes, 16))
+                let probeDue = now - (entry.cappedAt ?? now) >= min(backoff, settings.maxProbeInterval)
+                let pushing = draw >= cap - 1
+                if probeDue || pushing {
+                    entry.probes = pushing ? 0 : entry.probes + 1
+                    entry.probeUntil = pushing ? nil : now + settings.underdrawWindow
+                    entry.underdrawCap = nil
+                    entry.cappedAt = nil
+                    entry.underdrawSince = nil
+                } else if draw + settings.underdrawMargin < 0.5 * min(cap, fact.appliedLimit ?? cap) {
+                    // A car that draws less and less (tapering as it fills up) is held ever
+                    // lower: its hold follows its draw down in steps of at least 1 A.
+                    let since = entry.underdrawSince ?? now
+                    entry.underdrawSince = since
+                    if now - since >= settings.underdrawWindow {
+                        entry.underdrawCap = max(fact.minCurrent, draw + settings.underdrawMargin)
+                        entry.underdrawSince = nil
+                    }
+                } else {
+                    entry.underdrawSince = nil
+                }
+            } else {
+                let offered = fact.appliedLimit ?? entry.lastCurrent
+                if offered > 0, draw + settings.underdrawMargin < offered {
+                    let since = entry.underdrawSince ?? now
+                    entry.underdrawSince = since
+                    if now - since >= settings.underdrawWindow {
+                        entry.underdrawCap = max(fact.minCurrent, draw + settings.underdrawMargin)
+                        entry.cappedAt = now
+                    }
+                } else {
+                    entry.underdrawSince = nil
+                }
+            }
+        }
+        if let until = entry.probeUntil, now >= until || entry.underdrawCap != nil {
+            entry.probeUntil = nil
+            entry.probeFromIdle = nil
+        }
+        return false
+    }
+
     /// Learns which terminals the car uses: a one-phase car on a three-phase charger loads one
     /// grid phase only, and counting it on all three would waste two phases' headroom.
     /// A pattern must hold for `phaseDetectionTime` while the car clearly charges; current on a
     /// terminal outside the pattern ends it at once.
-    func detectPhases(_ charger: ChargerState, _ entry: inout ChargerMemory) {
-        let count = charger.charger.terminalCount
+    static func detectPhases(
+        _ charger: ChargerFacts,
+        _ entry: inout ChargerMemory,
+        now: Double,
+        settings: AllocationSettings
+    ) {
+        let count = charger.terminalCount
         guard count > 1 else { return }
         var pattern: UInt8 = 0
         for terminal in 0..<count where charger.measured[terminal] >= 1 { pattern |= 1 << UInt8(terminal) }
@@ -536,8 +659,8 @@ private struct AllocatorRun {
         }
         if entry.phaseCandidate != pattern {
             entry.phaseCandidate = pattern
-            entry.phaseCandidateSince = state.now
-        } else if let since = entry.phaseCandidateSince, state.now - since >= settings.phaseDetectionTime {
+            entry.phaseCandidateSince = now
+        } else if let since = entry.phaseCandidateSince, now - since >= settings.phaseDetectionTime {
             entry.activeTerminals = pattern
         }
     }
@@ -575,16 +698,17 @@ private struct AllocatorRun {
         guard !risers.isEmpty else { return }
         var use = [Double](repeating: 0, count: capacity.count)
         for entry in admitted {
-            for constraint in facts[entry.index].constraints { use[constraint] += values[entry.index] }
+            for position in facts[entry.index].constraints { use[constraintList[position]] += values[entry.index] }
         }
-        var priorities = risers.map(\.priority)
+        var priorities = [Int]()
+        for riser in risers where !priorities.contains(riser.priority) { priorities.append(riser.priority) }
         priorities.sort(by: >)
         var previousPriority: Int?
         for priority in priorities where priority != previousPriority {
             previousPriority = priority
             let tier = risers.filter { $0.priority == priority }
             for entry in tier {
-                for constraint in facts[entry.index].constraints { use[constraint] -= values[entry.index] }
+                for position in facts[entry.index].constraints { use[constraintList[position]] -= values[entry.index] }
             }
             let room = (0..<capacity.count).map { capacity[$0] - use[$0] }
             let items = tier.map { entry in
@@ -594,12 +718,12 @@ private struct AllocatorRun {
                     constraints: facts[entry.index].constraints
                 )
             }
-            let filled = WaterFilling.fill(items, capacity: room)
+            let filled = WaterFilling.fill(items, constraintList: constraintList, capacity: room)
             for (offset, entry) in tier.enumerated() {
                 let value = max(values[entry.index], filled[offset].value)
                 if value > values[entry.index] + 1e-9 { record(filled[offset], for: entry.index, capped: false) }
                 values[entry.index] = value
-                for constraint in facts[entry.index].constraints { use[constraint] += value }
+                for position in facts[entry.index].constraints { use[constraintList[position]] += value }
             }
         }
     }

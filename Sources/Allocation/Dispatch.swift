@@ -7,7 +7,8 @@
 /// - Increases wait while a decrease elsewhere has not taken effect yet (the freed current is not
 ///   there until the car follows), while the grid measurement is stale, and until the charger's
 ///   settle time has passed since its last limit; then they close at most `increaseFraction` of
-///   the remaining gap, but at least `deadband`. A start (from 0) begins at
+///   the remaining gap, but at least `deadband`, and all of it when less than `deadband` would
+///   remain (so a ramp does not end in a tiny step). A start (from 0) begins at
 ///   max(minimum, `increaseFraction` × target). A probe (the full share offered again to a car
 ///   that drew less) goes out in one step: it tests the car, it does not close a control loop.
 /// - Changes smaller than `deadband` are not sent; a small decrease is still sent when without it
@@ -107,7 +108,9 @@ public struct LimitDispatcher: Sendable {
             } else if charger.probing {
                 commands.append(send(charger, current: target, previous: previous.current, kind: .increase, now: now))
             } else if gap >= settings.deadband {
-                let step = max(gap * settings.increaseFraction, settings.deadband)
+                var step = max(gap * settings.increaseFraction, settings.deadband)
+                // A rest smaller than the deadband would cost one more message later: close it now.
+                if gap - step < settings.deadband { step = gap }
                 let next = min(target, ((previous.current + step) * 10).rounded(.down) / 10)
                 commands.append(send(charger, current: next, previous: previous.current, kind: .increase, now: now))
             }

@@ -8,13 +8,16 @@
 /// taking from one that has less or equal.
 ///
 /// Cost: O(n log n) for sorting, plus O(m) per event with at most 2n + m events
-/// (n chargers, m constraints; m is 3 per phase set, so small).
+/// (n chargers, m constraints; m is 3 per phase set, so small). Items are plain values that point
+/// into one shared list of constraint indices, so a call allocates a handful of arrays, not one
+/// per charger.
 struct WaterFilling {
     struct Item {
         var floor: Double
         var ceiling: Double
-        /// Indices of the constraints this item counts on (each at most once).
-        var constraints: [Int]
+        /// Where this item's constraint indices lie in the `constraintList` handed to
+        /// ``WaterFilling/fill(_:constraintList:capacity:)`` (each constraint at most once).
+        var constraints: Range<Int>
     }
 
     enum Bound: Equatable {
@@ -30,7 +33,7 @@ struct WaterFilling {
     }
 
     /// Fills `items` into `capacity` (per constraint, amperes). The floors must already fit.
-    static func fill(_ items: [Item], capacity: [Double]) -> [Result] {
+    static func fill(_ items: [Item], constraintList: [Int], capacity: [Double]) -> [Result] {
         let count = items.count
         guard count > 0 else { return [] }
         let constraintCount = capacity.count
@@ -38,27 +41,49 @@ struct WaterFilling {
         var usage = [Double](repeating: 0, count: constraintCount)
         var slope = [Int](repeating: 0, count: constraintCount)
         var saturated = [Bool](repeating: false, count: constraintCount)
-        var members = [[Int]](repeating: [], count: constraintCount)
-        // 0 pending (level below floor), 1 active, 2 frozen
-        var phase = [UInt8](repeating: 0, count: count)
-        for (index, item) in items.enumerated() {
-            for constraint in item.constraints {
+        // The items on each constraint, as one flat list: members of constraint c are
+        // memberList[memberStart[c]..<memberStart[c + 1]], in item order.
+        var memberStart = [Int](repeating: 0, count: constraintCount + 1)
+        for item in items {
+            for position in item.constraints {
+                let constraint = constraintList[position]
                 usage[constraint] += item.floor
-                members[constraint].append(index)
+                memberStart[constraint + 1] += 1
             }
         }
-        var joins = Array(0..<count)
-        joins.sort { items[$0].floor != items[$1].floor ? items[$0].floor < items[$1].floor : $0 < $1 }
-        var leaves = Array(0..<count)
-        leaves.sort { items[$0].ceiling != items[$1].ceiling ? items[$0].ceiling < items[$1].ceiling : $0 < $1 }
+        for constraint in 0..<constraintCount { memberStart[constraint + 1] += memberStart[constraint] }
+        var memberList = [Int](repeating: 0, count: memberStart[constraintCount])
+        var memberFill = memberStart
+        for (index, item) in items.enumerated() {
+            for position in item.constraints {
+                let constraint = constraintList[position]
+                memberList[memberFill[constraint]] = index
+                memberFill[constraint] += 1
+            }
+        }
+        // 0 pending (level below floor), 1 active, 2 frozen
+        var phase = [UInt8](repeating: 0, count: count)
+        // Join and leave order: by floor (ceiling), then by index. (value, index) pairs compare
+        // lexicographically, so this is a total order and any sort gives the same sequence.
+        var joinKeys = [(Double, Int)]()
+        var leaveKeys = [(Double, Int)]()
+        joinKeys.reserveCapacity(count)
+        leaveKeys.reserveCapacity(count)
+        for (index, item) in items.enumerated() {
+            joinKeys.append((item.floor, index))
+            leaveKeys.append((item.ceiling, index))
+        }
+        // Floors are mostly alike (6 A), so the join order is often the index order already.
+        if !isAscending(joinKeys) { joinKeys.sort { $0 < $1 } }
+        if !isAscending(leaveKeys) { leaveKeys.sort { $0 < $1 } }
         var joinPointer = 0
         var leavePointer = 0
-        var level = items[joins[0]].floor
+        var level = joinKeys[0].0
         let epsilon = 1e-9
 
         func freeze(_ index: Int, at value: Double, bound: Bound) {
             if phase[index] == 1 {
-                for constraint in items[index].constraints { slope[constraint] -= 1 }
+                for position in items[index].constraints { slope[constraintList[position]] -= 1 }
             }
             phase[index] = 2
             results[index] = Result(value: value, bound: bound)
@@ -66,11 +91,16 @@ struct WaterFilling {
 
         while true {
             // Chargers whose floor the level reached start rising with it.
-            while joinPointer < count, items[joins[joinPointer]].floor <= level + epsilon {
-                let index = joins[joinPointer]
+            while joinPointer < count, joinKeys[joinPointer].0 <= level + epsilon {
+                let index = joinKeys[joinPointer].1
                 joinPointer += 1
                 let item = items[index]
-                if let full = item.constraints.first(where: { saturated[$0] }) {
+                var full: Int?
+                for position in item.constraints where saturated[constraintList[position]] {
+                    full = constraintList[position]
+                    break
+                }
+                if let full {
                     phase[index] = 2
                     results[index] = Result(value: item.floor, bound: .constraint(full))
                 } else if item.ceiling <= item.floor + epsilon {
@@ -78,12 +108,12 @@ struct WaterFilling {
                     results[index] = Result(value: item.ceiling, bound: .ceiling)
                 } else {
                     phase[index] = 1
-                    for constraint in item.constraints { slope[constraint] += 1 }
+                    for position in item.constraints { slope[constraintList[position]] += 1 }
                 }
             }
             // Chargers whose ceiling the level reached stop.
-            while leavePointer < count, items[leaves[leavePointer]].ceiling <= level + epsilon {
-                let index = leaves[leavePointer]
+            while leavePointer < count, leaveKeys[leavePointer].0 <= level + epsilon {
+                let index = leaveKeys[leavePointer].1
                 leavePointer += 1
                 if phase[index] == 1 { freeze(index, at: items[index].ceiling, bound: .ceiling) }
             }
@@ -92,16 +122,17 @@ struct WaterFilling {
                 let room = capacity[constraint] - usage[constraint]
                 if room <= epsilon * max(1, abs(capacity[constraint])) && slope[constraint] > 0 {
                     saturated[constraint] = true
-                    for index in members[constraint] where phase[index] == 1 {
-                        freeze(index, at: level, bound: .constraint(constraint))
+                    for member in memberStart[constraint]..<memberStart[constraint + 1] {
+                        let index = memberList[member]
+                        if phase[index] == 1 { freeze(index, at: level, bound: .constraint(constraint)) }
                     }
                 }
             }
             // The next event: a floor, a ceiling, or a constraint filling up.
             var next = Double.infinity
-            if joinPointer < count { next = items[joins[joinPointer]].floor }
-            while leavePointer < count, phase[leaves[leavePointer]] == 2 { leavePointer += 1 }
-            if leavePointer < count { next = min(next, items[leaves[leavePointer]].ceiling) }
+            if joinPointer < count { next = joinKeys[joinPointer].0 }
+            while leavePointer < count, phase[leaveKeys[leavePointer].1] == 2 { leavePointer += 1 }
+            if leavePointer < count { next = min(next, leaveKeys[leavePointer].0) }
             for constraint in 0..<constraintCount where slope[constraint] > 0 {
                 let room = max(0, capacity[constraint] - usage[constraint])
                 next = min(next, level + room / Double(slope[constraint]))
@@ -114,5 +145,15 @@ struct WaterFilling {
             level = max(level, next)
         }
         return results
+    }
+
+    /// Whether `keys` is already in ascending order (then sorting it would change nothing).
+    private static func isAscending(_ keys: [(Double, Int)]) -> Bool {
+        var index = 1
+        while index < keys.count {
+            if keys[index] < keys[index - 1] { return false }
+            index += 1
+        }
+        return true
     }
 }

@@ -270,6 +270,67 @@ import Testing
         #expect(probe["a"]?.probing == true)
     }
 
+    @Test func aCarThatTakesNothingIsWokenAtItsMinimumWithTheOthersOnTheProbeGrid() {
+        let b = Charger(id: "b", phases: 3, maxCurrent: 32)
+        let c = Charger(id: "c", phases: 3, maxCurrent: 32)
+        var settings = AllocationSettings()
+        settings.underdrawWindow = 60
+        settings.probeInterval = 600
+        var allocator = SiteAllocator()
+        var state = siteState(
+            site: Site(fuseCurrent: 50, margin: 0),
+            settings: settings,
+            chargers: [plugged(threePhase), plugged(b), plugged(c)],
+            building: PhaseCurrents(all: 5)
+        )
+        #expect(allocator.allocate(state)["a"]?.current == 15)
+        // a's car is full and takes nothing; b and c take all they get.
+        func at(_ time: Double, aDraws: Double = 0) -> Allocation {
+            advance(&state, to: time)
+            let previous = allocator.memory.chargers
+            for index in state.chargers.indices {
+                let id = state.chargers[index].charger.id
+                let offered = previous[id]?.lastCurrent ?? 0
+                let draw = id == "a" ? min(aDraws, offered) : offered
+                state.chargers[index].measured = PhaseCurrents(all: draw)
+                state.chargers[index].appliedLimit = offered
+                state.chargers[index].appliedSince = time - 1
+            }
+            state.grid = GridReading(
+                currents: PhaseCurrents(all: 5 + state.chargers.map(\.draw).reduce(0, +)),
+                time: time
+            )
+            return allocator.allocate(state)
+        }
+        var second = 1.0
+        while second < 200, at(second)["a"]?.current ?? 0 > 0 { second += 1 }
+        let idle = at(second)
+        #expect(idle["a"]?.current == 0)
+        #expect(idle["a"]?.reason == .vehicleDrawsLess)
+        #expect(idle["b"]?.current == 22.5)
+        // Due 600 s after it went idle, the probe waits for the next multiple of 600 s, so that
+        // cars that went idle at different times are asked together.
+        #expect(at(second + 600)["a"]?.current == 0)
+        #expect(at(1199)["a"]?.current == 0)
+        let probe = at(1200)
+        #expect(probe["a"]?.current == 6)
+        #expect(probe["a"]?.probing == true)
+        #expect(probe["b"]?.current == 19.5)
+        // Still nothing after the probe window: back to 0, the others get their share back.
+        #expect(at(1230)["a"]?.current == 6)
+        let after = at(1260)
+        #expect(after["a"]?.current == 0)
+        #expect(after["b"]?.current == 22.5)
+        // The next probe is due 1200 s later (the backoff doubled), at 2460: it waits for 3000.
+        // This time the car draws its minimum and gets its full share at once.
+        #expect(at(2400)["a"]?.current == 0)
+        #expect(at(2999)["a"]?.current == 0)
+        #expect(at(3000)["a"]?.current == 6)
+        let woken = at(3005, aDraws: 32)
+        #expect(woken["a"]?.current == 15)
+        #expect(woken["a"]?.probing == false)
+    }
+
     @Test func unbalanceIsLimitedByReducingOnePhaseChargersOnTheHeavyPhase() {
         let onL1 = Charger(id: "l1", phases: 1, rotation: .l1l2l3, maxCurrent: 32)
         let state = siteState(

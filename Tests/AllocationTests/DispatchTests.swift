@@ -67,6 +67,17 @@ import Testing
         #expect(result3.map(\.current) == [25])
     }
 
+    @Test func aRampDoesNotEndInAStepBelowOneAmpere() {
+        var dispatcher = LimitDispatcher()
+        _ = dispatcher.step(allocation(at: 0, [("a", 10, 10)]))
+        // Gap 4.5: half is 2.25 (to 12.2), then a gap of 2.3 closes 1.15 (to 13.3), leaving 1.2.
+        #expect(dispatcher.step(allocation(at: 10, [("a", 14.5, 10)])).map(\.current) == [12.2])
+        #expect(dispatcher.step(allocation(at: 20, [("a", 14.5, 12.2)])).map(\.current) == [13.3])
+        // 1.2 left: one step of at least 1 A would leave 0.2, so the whole gap goes out now.
+        #expect(dispatcher.step(allocation(at: 30, [("a", 14.5, 13.3)])).map(\.current) == [14.5])
+        #expect(dispatcher.step(allocation(at: 200, [("a", 14.5, 14.5)])).isEmpty)
+    }
+
     @Test func changesBelowOneAmpereAreNotSent() {
         var dispatcher = LimitDispatcher()
         _ = dispatcher.step(allocation(at: 0, [("a", 10, 10)]))

@@ -133,7 +133,9 @@ import Testing
         #expect(result.summary.overloadAmpSeconds == 0)
         #expect(result.summary.maxPhaseCurrent <= 250)
         let scarce = try #require(result.summary.headroomUsedScarce)
-        #expect(scarce >= 0.92)
+        // Measured 0.949 and 13 (targets 0.95 and 6; docs/allocation.md, known shortfalls).
+        #expect(scarce >= 0.945)
+        #expect(result.summary.limitMessages.maxPerChargerPerHourSteady <= 13)
         #expect(result.summary.energyDeliveredWh > 0.6 * result.summary.energyRequestedWh)
     }
 

@@ -282,7 +282,7 @@ class LimitChange:
     at: float  # loop monotonic time
     limit: float  # the charger's limit after the change, amperes
     loadguard_limit: float | None  # LoadGuard's own profile's limit then (None: not installed)
-    cause: str  # "set <id>" / "clear" / "reset"
+    cause: str  # "power-up", "set <profile id>" or "clear"
 
 
 class SiteCharger(Charger):
@@ -298,7 +298,7 @@ class SiteCharger(Charger):
         self.energy_wh = 100000.0
         self.transaction_id: int | str | None = None
         self.meter_interval = 1.0
-        self.meter_reports = 0
+        self.meter_reports = 0  # meter values sent (and answered)
         self._seq_no = 0
         self._meter_task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -350,10 +350,6 @@ class SiteCharger(Charger):
         else:
             self.profiles = [p for p in self.profiles if not _cleared_by(self.version, payload, p)]
             await self._limit_changed("clear")
-
-    def forget_profiles(self) -> None:
-        """A charger that lost its profiles (a reboot that keeps none)."""
-        self.profiles = []
 
     async def _limit_changed(self, cause: str) -> None:
         change = LimitChange(time.monotonic(), self.limit, self.loadguard_limit, cause)
@@ -412,6 +408,14 @@ class SiteCharger(Charger):
                     meter_value=[{"timestamp": now(), "sampled_value": self._samples()[-1:]}],
                 )
             )
+        await status(self, "Charging")
+        self.charging = True
+        self._meter_task = asyncio.create_task(self._report_meter(), name=f"car {self.id}")
+
+    async def resume(self, before: SiteCharger) -> None:
+        """Boot after a reconnect with the car still plugged in: report Charging, go on with the transaction."""
+        self.transaction_id, self._seq_no, self.energy_wh = before.transaction_id, before._seq_no, before.energy_wh
+        assert await boot(self) == "Accepted", f"{self.id}: BootNotification not accepted"
         await status(self, "Charging")
         self.charging = True
         self._meter_task = asyncio.create_task(self._report_meter(), name=f"car {self.id}")
@@ -538,7 +542,8 @@ class Site:
         self.loadguard: LoadGuard
         self.api: SiteApi
 
-    async def start(self, with_csms: bool = True) -> Site:
+    async def start(self, with_csms: bool = True, api: dict[str, Any] | None = None) -> Site:
+        """Start the CSMS (unless standalone) and LoadGuard; ``api`` overrides keys of the ``api:`` section."""
         if with_csms:
             self.csms = await self.lab.csms()
         binary = require_binary()
@@ -546,6 +551,7 @@ class Site:
         config = site_config(
             self.lab.workdir, self.spec, tuple(self.specs.values()), self.csms.url if self.csms else None, name
         )
+        config["api"].update(api or {})
         self.loadguard = LoadGuard(binary, self.lab.workdir, config, name)
         self.lab.loadguards.append(self.loadguard)
         await self.loadguard.start()
@@ -639,9 +645,9 @@ class Site:
         """Every charger's limit changes since loop time ``since``, for failure messages."""
         rows = []
         for charger in self.chargers.values():
-            changes = [f"{c.at - since:+.2f}s {c.limit:g} A ({c.cause})" for c in charger.history if c.at >= since - 15]
+            changes = [f"{c.at - since:+.2f}s {c.limit:g} A ({c.cause})" for c in charger.history if c.at >= since - 12]
             rows.append(f"  {charger.id}: " + ", ".join(changes))
-        return "limit changes (seconds from the change under test):\n" + "\n".join(rows)
+        return "each charger's limit changes (seconds from the change under test):\n" + "\n".join(rows)
 
     def describe(self) -> str:
         load = self.phase_load()
@@ -657,6 +663,7 @@ class Site:
 
     async def wait(self, condition: Callable[[], Any], timeout: float, what: str) -> Any:
         """Wait until ``condition()`` holds, re-checked whenever a charger's profiles change."""
+        started = time.monotonic()
         async with self.changed:
             try:
                 async with asyncio.timeout(timeout):
@@ -668,7 +675,7 @@ class Site:
             except TimeoutError:
                 raise AssertionError(
                     f"timed out after {timeout}s waiting for {what}\n{self.describe()}\n"
-                    f"{self.loadguard.log_tail(30)}"
+                    f"{self.timeline(started)}\n{self.loadguard.log_tail(30)}"
                 ) from None
 
     async def hold(self, condition: Callable[[], Any], duration: float, what: str) -> None:

@@ -61,8 +61,10 @@ struct SystemRandomNumberGeneratorSeeded: RandomNumberGenerator {
     }
 }
 
-/// Median time of `body` over enough repetitions to fill about `budget` seconds, in µs.
-func measure(budget: Double = 0.3, _ body: () -> Void) -> Double {
+/// Median and fastest time of `body` over enough repetitions to fill about `budget` seconds, in µs.
+/// On a machine shared with other work the median includes waiting for the core; the fastest
+/// sample is the closest to what one allocation costs on a core of its own.
+func measure(budget: Double = 0.3, _ body: () -> Void) -> (median: Double, best: Double) {
     let clock = ContinuousClock()
     body()  // warm-up
     var samples = [Double]()
@@ -75,7 +77,7 @@ func measure(budget: Double = 0.3, _ body: () -> Void) -> Double {
         if samples.count >= 10_000 { break }
     }
     samples.sort()
-    return samples[samples.count / 2]
+    return (samples[samples.count / 2], samples[0])
 }
 
 /// Keeps results alive so the optimizer cannot drop the measured work.
@@ -84,13 +86,13 @@ func measure(budget: Double = 0.3, _ body: () -> Void) -> Double {
 }
 
 print("AllocationBenchmark: one allocation (median), baseline = sorting n doubles in the same run")
-print("chargers  µs/alloc  t(n)/t(10)  nlogn/(10log10)  µs sort  alloc/sort")
+print("chargers  µs/alloc  µs best  t(n)/t(10)  nlogn/(10log10)  µs sort  alloc/sort")
 var base: Double?
 // `AllocationBenchmark 1000` measures one size only (for profiling).
 let sizes = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 for count in sizes.isEmpty ? [10, 100, 1_000, 10_000] : sizes {
     let state = site(chargers: count)
-    let allocationTime = measure {
+    let (allocationTime, bestTime) = measure {
         let allocation = allocate(state)
         consume(allocation.allocated.l1)
     }
@@ -100,13 +102,14 @@ for count in sizes.isEmpty ? [10, 100, 1_000, 10_000] : sizes {
         var copy = values
         copy.sort()
         consume(copy[0])
-    }
+    }.median
     let reference = base ?? allocationTime
     base = reference
     let growth = Double(count) * log2(Double(count)) / (10 * log2(10))
     print(
         String(count).padded(8),
         format(allocationTime).padded(9),
+        format(bestTime).padded(8),
         format(allocationTime / reference).padded(11),
         format(growth).padded(16),
         format(sortTime).padded(8),
@@ -115,7 +118,8 @@ for count in sizes.isEmpty ? [10, 100, 1_000, 10_000] : sizes {
     if count == 1_000 {
         print(
             allocationTime < 1_000
-                ? "  1,000 chargers: under 1 ms (target met)" : "  1,000 chargers: over 1 ms (target missed)"
+                ? "  1,000 chargers: median under 1 ms (target met)"
+                : "  1,000 chargers: median over 1 ms (target missed; best \(format(bestTime)) µs)"
         )
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -223,5 +224,61 @@ struct OCPPHead {
     func isAction(_ name: StaticString) -> Bool {
         guard let action else { return false }
         return name.withUTF8Buffer { action.elementsEqual($0) }
+    }
+}
+
+/// The CSMS in a child process of its own (`ProxyBenchmark --serve-csms`), so that it and the
+/// chargers each have a full open-file limit: 10,000 idle chargers need 10,000 sockets on each side.
+struct CSMSProcess {
+    static let flag = "--serve-csms"
+    let process: ChildProcess
+    let port: Int
+    /// Descriptors the CSMS holds with no session open (listening socket, event loop, stdio).
+    let baselineFiles: Int
+
+    /// WebSocket sessions open at the CSMS now, from its descriptor count.
+    var openSessions: Int { max(0, (ProcFS.openFileCount(pid: process.pid) ?? baselineFiles) - baselineFiles) }
+
+    /// Starts this executable with ``flag`` and reads the port it reports.
+    static func launch(directory: String) async throws -> CSMSProcess {
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        let process = try ChildProcess.launch(
+            name: "CSMS",
+            executable: executable,
+            arguments: [flag],
+            logPath: directory + "/csms.log"
+        )
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(30) {
+            guard process.isRunning else {
+                throw BenchmarkError.setup("the CSMS exited at start; its log:\n\(process.logTail())")
+            }
+            let log = (try? String(contentsOfFile: process.logPath, encoding: .utf8)) ?? ""
+            if let line = log.split(separator: "\n").first(where: { $0.hasPrefix(listeningPrefix) }),
+                let port = Int(line.dropFirst(listeningPrefix.count))
+            {
+                try await Task.sleep(for: .milliseconds(200))
+                let files = ProcFS.openFileCount(pid: process.pid) ?? 0
+                return CSMSProcess(process: process, port: port, baselineFiles: files)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchmarkError.setup("the CSMS did not report its port within 30 s; its log:\n\(process.logTail())")
+    }
+
+    private static let listeningPrefix = "CSMS listening on 127.0.0.1:"
+
+    /// The child's side: serve until the parent is gone, then exit.
+    static func serve() async throws -> Never {
+        let parent = getppid()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await CSMSServer.start(on: group.next())
+        FileHandle.standardOutput.write(Data("\(listeningPrefix)\(server.port)\n".utf8))
+        while getppid() == parent {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        exit(0)
     }
 }

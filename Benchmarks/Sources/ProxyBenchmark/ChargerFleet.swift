@@ -113,7 +113,10 @@ struct ChargerFleet: Sendable {
         case .refused:
             throw ChargerConnectError.upgrade(chargerID, "the server answered the upgrade without switching protocols")
         case .wrongSubprotocol(let chosen):
-            throw ChargerConnectError.upgrade(chargerID, "expected subprotocol ocpp1.6, the server chose \(chosen ?? "none")")
+            throw ChargerConnectError.upgrade(
+                chargerID,
+                "expected subprotocol ocpp1.6, the server chose \(chosen ?? "none")"
+            )
         case .upgraded(let handler):
             // The BootNotification goes out once the upgrade completed and the HTTP handlers are gone.
             do {
@@ -189,7 +192,12 @@ struct ChargerFleet: Sendable {
             let chargers = fleet.chargers.filter(\.isOpen)
             for (index, charger) in chargers.enumerated() {
                 let offset = TimeAmount.nanoseconds(spread.nanoseconds * Int64(index) / Int64(max(1, chargers.count)))
-                charger.startTraffic(first: start + offset, stop: start + spread + .seconds(1), period: spread, onlyOneHeartbeat: true)
+                charger.startTraffic(
+                    first: start + offset,
+                    stop: start + spread + .seconds(1),
+                    period: spread,
+                    onlyOneHeartbeat: true
+                )
             }
         }.get()
     }
@@ -359,10 +367,22 @@ final class ChargerHandler: ChannelInboundHandler {
     /// Schedules sends from `first` every half `period`, alternating Heartbeat and MeterValues.
     func startTraffic(first: NIODeadline, stop: NIODeadline, period: TimeAmount, onlyOneHeartbeat: Bool) {
         schedule?.cancel()
-        scheduleSend(at: first, heartbeat: true, stop: stop, half: .nanoseconds(period.nanoseconds / 2), once: onlyOneHeartbeat)
+        scheduleSend(
+            at: first,
+            heartbeat: true,
+            stop: stop,
+            half: .nanoseconds(period.nanoseconds / 2),
+            once: onlyOneHeartbeat
+        )
     }
 
-    private func scheduleSend(at deadline: NIODeadline, heartbeat: Bool, stop: NIODeadline, half: TimeAmount, once: Bool) {
+    private func scheduleSend(
+        at deadline: NIODeadline,
+        heartbeat: Bool,
+        stop: NIODeadline,
+        half: TimeAmount,
+        once: Bool
+    ) {
         guard deadline < stop, let context else { return }
         let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             guard self.isOpen else { return }
@@ -394,7 +414,8 @@ final class ChargerHandler: ChannelInboundHandler {
             text += "{\"value\":\"\(current)\",\"context\":\"Sample.Periodic\",\"measurand\":\"Current.Import\","
             text += "\"phase\":\"\(phase)\",\"unit\":\"A\"},"
         }
-        text += "{\"value\":\"11040\",\"context\":\"Sample.Periodic\",\"measurand\":\"Power.Active.Import\",\"unit\":\"W\"},"
+        text +=
+            "{\"value\":\"11040\",\"context\":\"Sample.Periodic\",\"measurand\":\"Power.Active.Import\",\"unit\":\"W\"},"
         text += "{\"value\":\"\(energyWh)\",\"context\":\"Sample.Periodic\","
         text += "\"measurand\":\"Energy.Active.Import.Register\",\"unit\":\"Wh\"}]}]}]"
         send(text, record: true)

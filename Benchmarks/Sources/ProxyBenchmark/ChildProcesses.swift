@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A process the benchmark started (LoadGuard or nginx), with its output in a log file.
@@ -42,6 +42,24 @@ final class ChildProcess {
 
     var isRunning: Bool { process.isRunning }
 
+    /// How the child ended ("exit status 1", "signal 9"), or "running".
+    var exitDescription: String {
+        if process.isRunning { return "running" }
+        switch process.terminationReason {
+        case .exit: return "exit status \(process.terminationStatus)"
+        case .uncaughtSignal: return "signal \(process.terminationStatus)"
+        @unknown default: return "status \(process.terminationStatus)"
+        }
+    }
+
+    /// - Throws: when the child is no longer running, with how it ended and its log.
+    func ensureRunning(during phase: String) throws {
+        guard !isRunning else { return }
+        throw BenchmarkError.setup(
+            "\(name) (pid \(pid)) ended during \(phase) (\(exitDescription)); its log:\n\(logTail())"
+        )
+    }
+
     /// The last lines of the child's log, for error messages.
     func logTail(lines: Int = 15) -> String {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
@@ -50,16 +68,20 @@ final class ChildProcess {
 
     /// Waits until the child accepts TCP connections on `port`.
     /// - Throws: when it exits first or does not listen within `timeout` seconds; the message has its log.
-    func waitUntilListening(port: Int, timeout: Double = 30) async throws {
+    func waitUntilListening(port: Int, timeout: Double = 120) async throws {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < .seconds(timeout) {
             guard isRunning else {
-                throw BenchmarkError.setup("\(name) exited before listening on 127.0.0.1:\(port); its log:\n\(logTail())")
+                throw BenchmarkError.setup(
+                    "\(name) exited (\(exitDescription)) before listening on 127.0.0.1:\(port); its log:\n\(logTail())"
+                )
             }
             if acceptsConnections(port: port) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw BenchmarkError.setup("\(name) did not listen on 127.0.0.1:\(port) within \(Int(timeout)) s; its log:\n\(logTail())")
+        throw BenchmarkError.setup(
+            "\(name) did not listen on 127.0.0.1:\(port) within \(Int(timeout)) s; its log:\n\(logTail())"
+        )
     }
 
     /// Sends `signal` (SIGTERM by default) and waits up to `timeout` seconds, then SIGKILL.
@@ -102,7 +124,9 @@ enum LoadGuardUnderTest {
         if files.isExecutableFile(atPath: release) {
             return (release, staleWarning(binary: release, sources: root + "/Sources"))
         }
-        log("building LoadGuard in release mode (swift build -c release --product loadguard in \(benchmarksDirectory)) …")
+        log(
+            "building LoadGuard in release mode (swift build -c release --product loadguard in \(benchmarksDirectory)) …"
+        )
         let build = Process()
         build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         build.arguments = ["swift", "build", "-c", "release", "--product", "loadguard"]
@@ -148,7 +172,8 @@ enum LoadGuardUnderTest {
             }
         }
         guard let newest, newest.date > built else { return nil }
-        return "\(binary) is older than \(newest.path): rebuild it (or set LOADGUARD_BIN) to measure the current sources"
+        return
+            "\(binary) is older than \(newest.path): rebuild it (or set LOADGUARD_BIN) to measure the current sources"
     }
 
     /// Writes the configuration: chargers on `port`, the CSMS upstream, no API, warnings only.
@@ -185,7 +210,9 @@ enum LoadGuardUnderTest {
             return try ChildProcess.launch(
                 name: "LoadGuard",
                 executable: "/bin/sh",
-                arguments: ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" run --config \"$1\"", binary, configuration],
+                arguments: [
+                    "-c", "ulimit -n \(openFileLimit) && exec \"$0\" run --config \"$1\"", binary, configuration,
+                ],
                 logPath: directory + "/loadguard.log"
             )
         }
@@ -224,7 +251,9 @@ enum NginxBaseline {
             text = text.replacingOccurrences(of: "{{\(key)}}", with: value)
         }
         if let unknown = text.range(of: "{{") {
-            throw BenchmarkError.setup("\(template) has a placeholder the benchmark does not fill, near \(text[unknown.lowerBound...].prefix(30))")
+            throw BenchmarkError.setup(
+                "\(template) has a placeholder the benchmark does not fill, near \(text[unknown.lowerBound...].prefix(30))"
+            )
         }
         let path = directory + "/nginx.conf"
         do {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// What Linux's `/proc` says about the processes under test: memory, CPU time, open files.
@@ -131,8 +131,8 @@ enum FileLimit {
     }
 
     #if canImport(Glibc)
-    private static let nofileResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        private static let nofileResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
     #else
-    private static let nofileResource = RLIMIT_NOFILE
+        private static let nofileResource = RLIMIT_NOFILE
     #endif
 }

@@ -29,7 +29,11 @@ struct Report: Codable {
     }
 
     struct Idle: Codable {
+        /// Idle chargers asked for.
         var chargers: Int
+        /// Idle chargers connected for: fewer than asked when LoadGuard's open-file limit has no room.
+        var attempted: Int
+        var capacityNote: String?
         var connected: Int
         var connectSeconds: Double
         var firstError: String?
@@ -87,7 +91,9 @@ struct Report: Codable {
         }
         print("")
         print("LoadGuard OCPP proxy benchmark: \(chargers) chargers × (Heartbeat + MeterValues)/s on loopback,")
-        print("\(measuredSecondsPerPath) s measured per path in \(segments) interleaved slices; nginx worker_processes \(nginxWorkers).")
+        print(
+            "\(measuredSecondsPerPath) s measured per path in \(segments) interleaved slices; nginx worker_processes \(nginxWorkers)."
+        )
         print("LoadGuard: \(loadGuardBinary)")
         if let loadGuardBinaryWarning { print("WARNING: \(loadGuardBinaryWarning)") }
         print("load average at start / end: \(loadAverageStart) / \(loadAverageEnd)")
@@ -97,16 +103,25 @@ struct Report: Codable {
         print(row("direct", direct))
         print(row("LoadGuard", loadGuard))
         print(row("nginx", nginx))
-        for (name, path) in [("direct", direct), ("LoadGuard", loadGuard), ("nginx", nginx)] where !path.callsFromPath.isEmpty {
+        for (name, path) in [("direct", direct), ("LoadGuard", loadGuard), ("nginx", nginx)]
+        where !path.callsFromPath.isEmpty {
             let calls = path.callsFromPath.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }
             print("  the \(name) path sent the chargers CALLs of its own: \(calls.joined(separator: ", "))")
         }
         print("")
         print("Added latency over direct, µs:        p50       p99")
-        print("  LoadGuard                     \(pad(fixed(loadGuardOverhead.p50Microseconds), 10))\(pad(fixed(loadGuardOverhead.p99Microseconds), 10))")
-        print("  nginx                         \(pad(fixed(nginxOverhead.p50Microseconds), 10))\(pad(fixed(nginxOverhead.p99Microseconds), 10))")
-        print("  LoadGuard ÷ nginx             \(pad(fixed(overheadRatioP50, 2), 10))\(pad(fixed(overheadRatioP99, 2), 10))   (target p99 ≤ 2)")
-        print("  LoadGuard round trip ÷ direct \(pad(fixed(loadGuardLatencyRatioP50, 2), 10))\(pad(fixed(loadGuardLatencyRatioP99, 2), 10))")
+        print(
+            "  LoadGuard                     \(pad(fixed(loadGuardOverhead.p50Microseconds), 10))\(pad(fixed(loadGuardOverhead.p99Microseconds), 10))"
+        )
+        print(
+            "  nginx                         \(pad(fixed(nginxOverhead.p50Microseconds), 10))\(pad(fixed(nginxOverhead.p99Microseconds), 10))"
+        )
+        print(
+            "  LoadGuard ÷ nginx             \(pad(fixed(overheadRatioP50, 2), 10))\(pad(fixed(overheadRatioP99, 2), 10))   (target p99 ≤ 2)"
+        )
+        print(
+            "  LoadGuard round trip ÷ direct \(pad(fixed(loadGuardLatencyRatioP50, 2), 10))\(pad(fixed(loadGuardLatencyRatioP99, 2), 10))"
+        )
         print("")
         print("Memory (RSS, KiB):          idle   \(chargers) connected   after traffic   per charger")
         for (name, memory) in [("LoadGuard", loadGuardMemory), ("nginx (workers)", nginxMemory)] {
@@ -126,12 +141,21 @@ struct Report: Codable {
         if let idle {
             print("")
             print("\(idle.chargers) idle chargers through LoadGuard:")
-            print("  connected \(idle.connected) in \(fixed(idle.connectSeconds, 1)) s; dropped while idle: \(idle.droppedDuringHold)")
-            print("  heartbeats answered afterwards: \(idle.heartbeatsAnswered) (p50 \(fixed(idle.heartbeatLatencyMicroseconds.p50)) µs, p99 \(fixed(idle.heartbeatLatencyMicroseconds.p99)) µs)")
+            if let note = idle.capacityNote { print("  \(note)") }
+            print(
+                "  connected \(idle.connected) of \(idle.attempted) in \(fixed(idle.connectSeconds, 1)) s; dropped while idle: \(idle.droppedDuringHold)"
+            )
+            print(
+                "  heartbeats answered afterwards: \(idle.heartbeatsAnswered) (p50 \(fixed(idle.heartbeatLatencyMicroseconds.p50)) µs, p99 \(fixed(idle.heartbeatLatencyMicroseconds.p99)) µs)"
+            )
             print("  stayed connected: \(idle.stayedConnected ? "yes" : "NO")")
             if let firstError = idle.firstError { print("  first connect error: \(firstError)") }
-            print("  RSS \(idle.rssKiB) KiB = \(fixed(Double(idle.rssKiB) / 1_048_576, 2)) GiB (target ≤ 24 GiB); \(fixed(idle.perChargerKiB, 2)) KiB per charger (target ≤ 64)")
-            print("  LoadGuard's open files: \(idle.loadGuardOpenFiles) (its limit \(loadGuardOpenFileLimit); `ulimit -n` here was \(startingOpenFileLimit))")
+            print(
+                "  RSS \(idle.rssKiB) KiB = \(fixed(Double(idle.rssKiB) / 1_048_576, 2)) GiB (target ≤ 24 GiB); \(fixed(idle.perChargerKiB, 2)) KiB per charger (target ≤ 64)"
+            )
+            print(
+                "  LoadGuard's open files: \(idle.loadGuardOpenFiles) (its limit \(loadGuardOpenFileLimit); `ulimit -n` here was \(startingOpenFileLimit))"
+            )
         }
         print("")
         if missedTargets.isEmpty {
@@ -144,7 +168,11 @@ struct Report: Codable {
     func jsonLine() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
         guard let data = try? encoder.encode(self) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Why the benchmark could not produce its numbers.
@@ -60,7 +60,10 @@ struct LatencySummary: Codable, Sendable {
         count = sorted.count
         func rank(_ fraction: Double) -> Double {
             guard !sorted.isEmpty else { return .nan }
-            let index = Swift.min(sorted.count - 1, Swift.max(0, Int((fraction * Double(sorted.count)).rounded(.up)) - 1))
+            let index = Swift.min(
+                sorted.count - 1,
+                Swift.max(0, Int((fraction * Double(sorted.count)).rounded(.up)) - 1)
+            )
             return Double(sorted[index]) / 1000
         }
         p50 = rank(0.50)

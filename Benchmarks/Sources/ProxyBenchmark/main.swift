@@ -16,9 +16,9 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 func say(_ text: String) {
@@ -81,11 +81,10 @@ func run(options: Options) async throws -> Report {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     say("working directory \(directory)")
 
-    let csmsGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let chargerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let chargerLoop = chargerGroup.next()
-    let csms = try await CSMSServer.start(on: csmsGroup.next())
-    say("CSMS on 127.0.0.1:\(csms.port)")
+    let csms = try await CSMSProcess.launch(directory: directory)
+    say("CSMS (pid \(csms.process.pid)) on 127.0.0.1:\(csms.port)")
 
     // LoadGuard.
     let (binary, binaryWarning) = try LoadGuardUnderTest.locate(log: say)
@@ -115,14 +114,16 @@ func run(options: Options) async throws -> Report {
         configuration: nginxConfiguration,
         directory: directory
     )
-    var children = [loadGuard, nginx]
+    var children = [loadGuard, nginx, csms.process]
     defer {
         // Best effort on failure paths; the normal path stops them below.
         for child in children where child.isRunning { kill(child.pid, SIGKILL) }
     }
     try await loadGuard.waitUntilListening(port: loadGuardPort)
     try await nginx.waitUntilListening(port: nginxPort)
-    say("LoadGuard (pid \(loadGuard.pid)) on 127.0.0.1:\(loadGuardPort), nginx (pid \(nginx.pid)) on 127.0.0.1:\(nginxPort)")
+    say(
+        "LoadGuard (pid \(loadGuard.pid)) on 127.0.0.1:\(loadGuardPort), nginx (pid \(nginx.pid)) on 127.0.0.1:\(nginxPort)"
+    )
     try await sleep(seconds: 1)
 
     let loadGuardProcess = Measured(pids: [loadGuard.pid], connectionPIDs: [loadGuard.pid])
@@ -150,7 +151,9 @@ func run(options: Options) async throws -> Report {
                     + "first error: \(result.firstError ?? "none")"
             )
         }
-        say("\(options.chargers) chargers connected and booted on the \(fleet.name) path in \(ContinuousClock.now - start)")
+        say(
+            "\(options.chargers) chargers connected and booted on the \(fleet.name) path in \(ContinuousClock.now - start)"
+        )
     }
     try await sleep(seconds: 2)
     let loadGuardConnectedRSS = loadGuardProcess.rssKiB
@@ -168,7 +171,9 @@ func run(options: Options) async throws -> Report {
             let start = NIODeadline.now() + .milliseconds(100)
             let windowStart = start + .seconds(Int64(options.warmup))
             let windowEnd = windowStart + slice
-            say("slice \(segment + 1)/\(options.segments): \(fleet.name), \(options.warmup) s warm-up + \(slice.nanoseconds / 1_000_000) ms measured")
+            say(
+                "slice \(segment + 1)/\(options.segments): \(fleet.name), \(options.warmup) s warm-up + \(slice.nanoseconds / 1_000_000) ms measured"
+            )
             try await fleet.startTraffic(start: start, stop: windowEnd, windowStart: windowStart, windowEnd: windowEnd)
             try await sleep(until: windowStart)
             let ticksBefore = process?.cpuTicks ?? 0
@@ -177,6 +182,9 @@ func run(options: Options) async throws -> Report {
             if fleet.name == viaLoadGuard.name { loadGuardCPU.ticks += ticks }
             if fleet.name == viaNginx.name { nginxCPU.ticks += ticks }
             try await sleep(seconds: 1)  // the last calls' results
+            for child in [loadGuard, nginx, csms.process] {
+                try child.ensureRunning(during: "slice \(segment + 1) on the \(fleet.name) path")
+            }
         }
     }
     let loadGuardAfterTrafficRSS = loadGuardProcess.rssKiB
@@ -188,30 +196,46 @@ func run(options: Options) async throws -> Report {
 
     // Wait until LoadGuard and nginx closed their upstream sessions too.
     let closing = ContinuousClock.now
-    while try await csms.snapshot().open > 0, ContinuousClock.now - closing < .seconds(15) {
+    while csms.openSessions > 0, ContinuousClock.now - closing < .seconds(15) {
         try await sleep(seconds: 0.2)
     }
-    let lingering = try await csms.snapshot().open
+    let lingering = csms.openSessions
     if lingering > 0 {
         say("warning: \(lingering) CSMS sessions still open 15 s after the chargers left")
     }
 
     // Idle chargers.
     var idle: Report.Idle?
+    var idleShortfall: String?
     if options.idleChargers > 0 {
         try await sleep(seconds: 1)
         let baseRSS = loadGuardProcess.rssKiB
         let fleet = try await ChargerFleet.make(name: "idle", port: loadGuardPort, loop: chargerLoop)
-        say("connecting \(options.idleChargers) idle chargers through LoadGuard …")
+        // LoadGuard holds two sockets per charger (charger and CSMS side). A Swift process on Linux
+        // must never run out of descriptors: libdispatch's worker monitor then aborts it. So only
+        // as many chargers connect as LoadGuard's limit leaves room for, and a shortfall is a miss.
+        let limitNow = ProcFS.openFileLimit(pid: loadGuard.pid) ?? 0
+        let inUse = ProcFS.openFileCount(pid: loadGuard.pid) ?? 0
+        let capacity = max(0, (limitNow - inUse - 64) / 2)
+        let attempt = min(options.idleChargers, capacity)
+        if attempt < options.idleChargers {
+            idleShortfall =
+                "LoadGuard's open-file limit is \(limitNow) with \(inUse) in use: room for \(capacity) chargers at "
+                + "2 sockets each, not \(options.idleChargers); connecting \(attempt) (raise its limit, e.g. "
+                + "LimitNOFILE=65536 in the service unit)"
+            say("warning: \(idleShortfall!)")
+        }
+        try loadGuard.ensureRunning(during: "the idle phase")
+        say("connecting \(attempt) idle chargers through LoadGuard …")
         let start = ContinuousClock.now
-        let result = await fleet.connect(count: options.idleChargers, concurrency: options.connectConcurrency)
+        let result = await fleet.connect(count: attempt, concurrency: options.connectConcurrency)
         let connectDuration = ContinuousClock.now - start
         let seconds = Double(connectDuration.components.seconds) + Double(connectDuration.components.attoseconds) / 1e18
         say("\(result.connected) connected in \(connectDuration); holding \(options.idleHold) s")
         try await sleep(seconds: Double(options.idleHold))
         let rss = loadGuardProcess.rssKiB
         let files = ProcFS.openFileCount(pid: loadGuard.pid) ?? -1
-        let sessions = try await csms.snapshot().open
+        let sessions = csms.openSessions
         let beforeHeartbeat = try await fleet.snapshot()
         let spread = TimeAmount.seconds(2)
         try await fleet.heartbeatOnce(start: NIODeadline.now() + .milliseconds(100), spread: spread)
@@ -219,10 +243,12 @@ func run(options: Options) async throws -> Report {
         let after = try await fleet.snapshot()
         try await fleet.closeAll()
         let stayed =
-            result.connected == options.idleChargers && beforeHeartbeat.droppedByPeer == 0
-            && after.answeredInWindow == options.idleChargers && after.droppedByPeer == 0
+            result.connected == attempt && beforeHeartbeat.droppedByPeer == 0
+            && after.answeredInWindow == attempt && after.droppedByPeer == 0
         idle = Report.Idle(
             chargers: options.idleChargers,
+            attempted: attempt,
+            capacityNote: idleShortfall,
             connected: result.connected,
             connectSeconds: seconds,
             firstError: result.firstError,
@@ -240,14 +266,15 @@ func run(options: Options) async throws -> Report {
     let peak = ProcFS.peakRSSKiB(pid: loadGuard.pid) ?? -1
     let loadGuardLimit = ProcFS.openFileLimit(pid: loadGuard.pid) ?? -1
     guard loadGuard.isRunning else {
-        throw BenchmarkError.setup("LoadGuard exited during the run; its log:\n\(loadGuard.logTail())")
+        throw BenchmarkError.setup(
+            "LoadGuard exited during the run (\(loadGuard.exitDescription)); its log:\n\(loadGuard.logTail())"
+        )
     }
     await nginx.stop(signal: SIGQUIT)
     await loadGuard.stop()
     children.removeAll()
-    await csms.stop()
+    await csms.process.stop()
     try await chargerGroup.shutdownGracefully()
-    try await csmsGroup.shutdownGracefully()
 
     // Numbers, ratios and targets.
     let directPath = pathReport(directSnapshot)
@@ -266,7 +293,11 @@ func run(options: Options) async throws -> Report {
             perChargerKiB: Double(max(connected, after) - idle) / Double(options.chargers)
         )
     }
-    let loadGuardMemory = memory(idle: loadGuardIdleRSS, connected: loadGuardConnectedRSS, after: loadGuardAfterTrafficRSS)
+    let loadGuardMemory = memory(
+        idle: loadGuardIdleRSS,
+        connected: loadGuardConnectedRSS,
+        after: loadGuardAfterTrafficRSS
+    )
     let nginxMemory = memory(idle: nginxIdleRSS, connected: nginxConnectedRSS, after: nginxAfterTrafficRSS)
     let loadGuardFrames = loadGuardSnapshot.sentInWindow + loadGuardSnapshot.answeredInWindow
     let nginxFrames = nginxSnapshot.sentInWindow + nginxSnapshot.answeredInWindow
@@ -305,10 +336,13 @@ func run(options: Options) async throws -> Report {
         }
     }
     if let idle {
+        if let note = idle.capacityNote {
+            missed.append("idle chargers: \(note)")
+        }
         if !idle.stayedConnected {
             missed.append(
-                "idle chargers: \(idle.connected) of \(idle.chargers) connected, \(idle.droppedDuringHold) dropped while idle, "
-                    + "\(idle.heartbeatsAnswered) answered the final Heartbeat (expected all \(idle.chargers))"
+                "idle chargers: \(idle.connected) of \(idle.attempted) connected, \(idle.droppedDuringHold) dropped while idle, "
+                    + "\(idle.heartbeatsAnswered) answered the final Heartbeat (expected all \(idle.attempted))"
                     + (idle.firstError.map { "; first error: \($0)" } ?? "")
             )
         }
@@ -352,6 +386,15 @@ func run(options: Options) async throws -> Report {
         loadGuardOpenFileLimit: loadGuardLimit,
         missedTargets: missed
     )
+}
+
+if CommandLine.arguments.dropFirst().first == CSMSProcess.flag {
+    do {
+        try await CSMSProcess.serve()
+    } catch {
+        say("ProxyBenchmark CSMS: \(error)")
+        exit(2)
+    }
 }
 
 do {

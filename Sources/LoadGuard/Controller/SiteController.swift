@@ -116,17 +116,21 @@ public actor SiteController {
         }
     }
 
-    private func tick() async {
-        if let simulatedMeter {
-            var load = simulatedBuilding
-            if configuration.meter.buildingDayProfile {
-                load = load.map { $0 * Self.dayFactor(seconds: now * configuration.demo.speedup) }
-            }
-            for record in records.values where record.connected {
-                load += record.model.rotation.toGrid(record.measured, terminalCount: record.model.terminalCount)
-            }
-            await simulatedMeter(load)
+    /// Simulated mode: the simulated grid meter reads the building load plus what the chargers draw.
+    private func updateSimulatedMeter() async {
+        guard let simulatedMeter else { return }
+        var load = simulatedBuilding
+        if configuration.meter.buildingDayProfile {
+            load = load.map { $0 * Self.dayFactor(seconds: now * configuration.demo.speedup) }
         }
+        for record in records.values where record.connected {
+            load += record.model.rotation.toGrid(record.measured, terminalCount: record.model.terminalCount)
+        }
+        await simulatedMeter(load)
+    }
+
+    private func tick() async {
+        await updateSimulatedMeter()
         let time = now
         for (id, var installer) in installers where configuration.site.loadManagement {
             if let limit = installer.tick(now: time) { send(limit, to: id) }
@@ -241,8 +245,9 @@ public actor SiteController {
     }
 
     /// Simulated mode: the building load per phase, amperes.
-    public func setSimulatedBuilding(_ load: PhaseCurrents) {
+    public func setSimulatedBuilding(_ load: PhaseCurrents) async {
         simulatedBuilding = load
+        await updateSimulatedMeter()
         logger.notice(
             "Simulated building load set",
             metadata: ["l1": "\(load.l1)", "l2": "\(load.l2)", "l3": "\(load.l3)"]
@@ -255,7 +260,15 @@ public actor SiteController {
 
     // MARK: Charger traffic
 
-    private func observed(_ observed: ObservedEvent) {
+    private func observed(_ observed: ObservedEvent) async {
+        apply(observed)
+        if case .meterValues = observed.event {
+            // The simulated grid meter sees a charger's new draw when it happens, as a real one does.
+            await updateSimulatedMeter()
+        }
+    }
+
+    private func apply(_ observed: ObservedEvent) {
         let id = observed.chargerID
         if records[id] == nil {
             // An unknown charger the proxy accepted: managed with the defaults.

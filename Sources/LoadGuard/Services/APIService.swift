@@ -89,6 +89,21 @@ public enum LoadGuardAPI {
         v1.get("meter/registers") { _, _ -> Response in
             try jsonResponse(await api.meter.registers.values, snakeCase: true)
         }
+        v1.get("meter/profile") { _, _ -> Response in
+            let intervals = await api.meter.profile.suffix(96 * 2)
+            let partial = await api.meter.partialInterval
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.sortedKeys]
+            struct ProfileView: Encodable {
+                var intervals: [LoadProfileInterval]
+                var current: LoadProfileInterval?
+            }
+            return rawJSONResponse(
+                Array(try encoder.encode(ProfileView(intervals: Array(intervals), current: partial)))
+            )
+        }
         v1.get("chargers") { _, _ -> Response in
             try jsonResponse(await api.controller.chargerViews(connected: await api.proxy.connectedChargers()))
         }

@@ -12,6 +12,18 @@ public actor MeterState {
     public private(set) var readings = 0
     public private(set) var stale = true
     public private(set) var lastError: String?
+    /// Completed 15-minute load-profile intervals, oldest first (the last 35 days are kept).
+    public private(set) var profile: [LoadProfileInterval] = []
+    /// The interval in progress.
+    public private(set) var partialInterval: LoadProfileInterval?
+
+    func recordProfile(completed: [LoadProfileInterval], partial: LoadProfileInterval?) {
+        profile.append(contentsOf: completed)
+        if profile.count > 35 * 96 { profile.removeFirst(profile.count - 35 * 96) }
+        partialInterval = partial
+    }
+
+    func restoredProfile(_ intervals: [LoadProfileInterval]) { profile = intervals }
 
     public init() {}
 
@@ -45,6 +57,22 @@ public struct RegisterStore: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         return try JSONDecoder().decode(RegisterSnapshot.self, from: data)
+    }
+
+    var profilePath: String { (path as NSString).deletingLastPathComponent + "/load-profile.json" }
+
+    public func loadProfile() -> [LoadProfileInterval] {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: profilePath)) else { return [] }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return (try? decoder.decode([LoadProfileInterval].self, from: data)) ?? []
+    }
+
+    public func saveProfile(_ intervals: [LoadProfileInterval]) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(intervals).write(to: URL(fileURLWithPath: profilePath), options: .atomic)
     }
 
     public func save(_ snapshot: RegisterSnapshot) throws {
@@ -106,15 +134,19 @@ public struct MeterService: Service {
                 throw error
             }
         }
+        if let store { await state.restoredProfile(store.loadProfile()) }
         let finalRegisters = await cancelWhenGracefulShutdown { [engine] in
             await self.measure(engine: engine)
         }
         save(finalRegisters)
+        await saveProfile()
     }
 
     /// Reads blocks until cancelled; returns the registers at the end.
     private func measure(engine: MeteringEngine) async -> RegisterSnapshot {
         var engine = engine
+        var recorder = LoadProfileRecorder(timeZone: .current)
+        var lastWindowEnd = -Double.infinity
         var delay = 2.0
         var lastSaved = ContinuousClock.now
         do {
@@ -123,12 +155,22 @@ public struct MeterService: Service {
                     let source = try await makeSource()
                     while let block = try await source.nextBlock() {
                         if Task.isCancelled { break }
-                        for reading in engine.process(block) {
+                        let readings = engine.process(block)
+                        // The control loop gets every 10-cycle window (200 ms at 50 Hz) as soon as it
+                        // ends, so a load step reaches the allocator within a window, not a second.
+                        if let window = engine.recentWindows.last, window.locked, window.end > lastWindowEnd {
+                            lastWindowEnd = window.end
+                            await controlReading(window.phases)
+                        }
+                        for reading in readings {
                             await deliver(reading, registers: engine.registers)
+                            let completed = recorder.record(engine.registers, at: Date())
+                            await state.recordProfile(completed: completed, partial: recorder.partialInterval())
                             delay = 2
                         }
                         if ContinuousClock.now - lastSaved >= .seconds(60) {
                             save(engine.registers)
+                            await saveProfile()
                             lastSaved = .now
                         }
                     }
@@ -148,11 +190,30 @@ public struct MeterService: Service {
 
     private func deliver(_ reading: Metering.MeterReading, registers: RegisterSnapshot) async {
         await state.update(reading, registers: registers)
+        await controlReading(reading.phases)
+    }
+
+    /// Per-phase current signed by the direction of active power, to the control loop.
+    private func controlReading(_ phases: [PhaseReading]) async {
         var currents = PhaseCurrents.zero
-        for (index, phase) in reading.phases.prefix(3).enumerated() {
+        var power = 0.0
+        for (index, phase) in phases.prefix(3).enumerated() {
             currents[index] = phase.activePower < 0 ? -phase.current : phase.current
+            power += phase.activePower
         }
-        await controller.meterReading(currents: currents, gridPower: reading.total.activePower)
+        await controller.meterReading(currents: currents, gridPower: power)
+    }
+
+    private func saveProfile() async {
+        guard let store else { return }
+        do {
+            try store.saveProfile(await state.profile)
+        } catch {
+            logger.error(
+                "Load profile cannot be saved",
+                metadata: ["path": "\(store.profilePath)", "error": "\(error)"]
+            )
+        }
     }
 
     private func save(_ registers: RegisterSnapshot) {
