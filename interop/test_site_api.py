@@ -69,7 +69,7 @@ async def api_site(lab, **api: Any) -> Site:
     charger = await site.connect("CP-A16")
     assert await sessions.boot(charger) == "Accepted"
     # The meter's first 1-s reading (GET /api/v1/meter answers 503 before it).
-    await site.api.poll("/api/v1/status", lambda body: body.get("measurement") == "fresh", 10, "a first meter reading")
+    await site.api.wait_ok("/api/v1/meter")
     return site
 
 

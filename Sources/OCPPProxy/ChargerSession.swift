@@ -15,7 +15,7 @@ import OCPP
 /// - the charger writer: drains the charger outbox;
 /// - the upstream link (when a CSMS is configured): runs a connection (reader + writer) and
 ///   reconnects with backoff while the charger stays;
-/// - the ticker: call timeouts and pings, twice a second.
+/// The proxy's ticker calls ``tick(now:)`` twice a second for call timeouts and pings.
 actor ChargerSession {
     nonisolated let chargerID: String
     nonisolated let version: OCPPVersion
@@ -116,9 +116,6 @@ actor ChargerSession {
                     for await frame in outboxStream {
                         try await outbound.write(frame)
                     }
-                }
-                group.addTask {
-                    await self.runTicker()
                 }
                 if self.endpoint != nil {
                     let initial = self.outcome.upstream
@@ -480,14 +477,10 @@ actor ChargerSession {
 
     // MARK: Timers and pings
 
-    private func runTicker() async {
-        while !Task.isCancelled {
-            do { try await Task.sleep(for: .milliseconds(500)) } catch { return }
-            tick(now: .now)
-        }
-    }
-
-    private func tick(now: ContinuousClock.Instant) {
+    /// Call timeouts and pings; called twice a second by the proxy's one ticker for all sessions
+    /// (one timer for the whole proxy rather than one per charger).
+    func tick(now: ContinuousClock.Instant) {
+        guard !closed else { return }
         let expired = timers.filter { $0.value <= now }.map(\.key)
         for id in expired {
             timers[id] = nil

@@ -79,6 +79,7 @@ public final class OCPPProxy: Sendable {
         }
         defer { eventContinuation.finish() }
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.runTicker() }
             try await withTaskCancellationHandler {
                 try await server.executeThenClose { inbound in
                     for try await upgrade in inbound {
@@ -88,6 +89,7 @@ public final class OCPPProxy: Sendable {
             } onCancel: {
                 server.channel.close(promise: nil)
             }
+            group.cancelAll()
         }
     }
 
@@ -111,6 +113,17 @@ public final class OCPPProxy: Sendable {
     ) async throws(InjectedCallError) -> InjectedCallOutcome {
         guard let session = await registry.session(for: chargerID) else { throw .notConnected(chargerID) }
         return try await session.inject(action: action, payload: payload, timeout: timeout)
+    }
+
+    /// One timer for every session: call timeouts and pings, twice a second.
+    private func runTicker() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .milliseconds(500)) } catch { return }
+            let now = ContinuousClock.now
+            for session in await registry.all() {
+                await session.tick(now: now)
+            }
+        }
     }
 
     private func handle(_ upgrade: EventLoopFuture<ChargerUpgradeResult>) async {
@@ -189,6 +202,8 @@ actor SessionRegistry {
     }
 
     func session(for id: String) -> ChargerSession? { sessions[id] }
+
+    func all() -> [ChargerSession] { Array(sessions.values) }
 
     func lastVersion(of id: String) -> OCPPVersion? { lastVersions[id] }
 

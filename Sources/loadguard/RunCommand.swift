@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import LoadGuard
 import Logging
 
@@ -22,7 +23,13 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let logger = logging.bootstrap(defaultLevel: configuration.log.level)
-        logger.info("LoadGuard starting", metadata: ["config": "\(config)"])
+        let files = FileLimit.raiseToHardLimit()
+        logger.info(
+            "LoadGuard starting",
+            metadata: [
+                "config": "\(config)", "open.files.limit": "\(files)", "chargers.max": "\(max(0, (files - 64) / 2))",
+            ]
+        )
         try await LoadGuardRuntime.run(configuration: configuration, configFile: config, logger: logger)
         logger.info("LoadGuard stopped")
     }
@@ -45,5 +52,20 @@ struct CheckConfigCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         print("\(file): valid")
+    }
+}
+
+/// The open-file limit: every charger holds two sockets (charger and CSMS), so the soft limit is
+/// raised to the hard limit at start (a service unit should set `LimitNOFILE=65536` or more).
+enum FileLimit {
+    static func raiseToHardLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return Int(clamping: limit.rlim_cur)
     }
 }

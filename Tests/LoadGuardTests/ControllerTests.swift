@@ -50,6 +50,16 @@ struct ProfileInstallerTests {
         #expect(!installer.isInstalled)
     }
 
+    @Test func aBootWhileALimitIsInFlightSendsItAgainAfterTheAnswer() {
+        var installer = ProfileInstaller()
+        #expect(installer.want(12, now: 0) == 12)
+        #expect(installer.invalidate(now: 0.1) == nil)
+        #expect(installer.answered(accepted: true, now: 0.2) == 12)
+        #expect(!installer.isInstalled)
+        #expect(installer.answered(accepted: true, now: 0.3) == nil)
+        #expect(installer.isInstalled)
+    }
+
     @Test func aDisconnectForgetsTheLimitInFlight() {
         var installer = ProfileInstaller()
         _ = installer.want(12, now: 0)

@@ -225,6 +225,20 @@ class SiteApi:
             await asyncio.sleep(0.1)
 
 
+    async def wait_ok(self, path: str, timeout: float = 10.0) -> Any:
+        """GET ``path`` until it answers 200 (e.g. ``/api/v1/meter`` before the first reading); returns the body."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = await self.request("GET", path)
+            if response.status == 200:
+                return response.body
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"GET {path} still answered {response.status} after {timeout}s: {response.text[:300]}"
+                )
+            await asyncio.sleep(0.1)
+
+
 def _http(method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float) -> HttpResponse:
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:

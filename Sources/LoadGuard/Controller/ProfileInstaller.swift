@@ -15,6 +15,8 @@ public struct ProfileInstaller: Sendable, Equatable {
     public private(set) var installed: Double?
     public private(set) var failures = 0
     public private(set) var retryAt: Double?
+    /// The charger may have lost what is in flight (it booted meanwhile): send it again after the answer.
+    private var inFlightInvalidated = false
 
     public init() {}
 
@@ -30,6 +32,7 @@ public struct ProfileInstaller: Sendable, Equatable {
     /// The charger may have lost the limit (boot, reconnect, CSMS clear/replace): send it again.
     public mutating func invalidate(now: Double) -> Double? {
         installed = nil
+        if inFlight != nil { inFlightInvalidated = true }
         failures = 0
         retryAt = nil
         return nextSend(now: now)
@@ -38,6 +41,7 @@ public struct ProfileInstaller: Sendable, Equatable {
     /// The charger went away: nothing is in flight any more.
     public mutating func disconnected() {
         inFlight = nil
+        inFlightInvalidated = false
         installed = nil
     }
 
@@ -45,6 +49,10 @@ public struct ProfileInstaller: Sendable, Equatable {
     public mutating func answered(accepted: Bool, now: Double) -> Double? {
         guard let sent = inFlight else { return nil }
         inFlight = nil
+        if inFlightInvalidated {
+            inFlightInvalidated = false
+            return nextSend(now: now)
+        }
         if accepted {
             installed = sent
             failures = 0

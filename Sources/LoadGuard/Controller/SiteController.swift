@@ -44,6 +44,8 @@ public actor SiteController {
     private var records: [String: ChargerRecord] = [:]
     private var installers: [String: ProfileInstaller] = [:]
     private var stackLevels: [String: Int] = [:]
+    /// The highest stack level a CSMS used for LoadGuard's purpose on each charger.
+    private var csmsStackLevels: [String: Int] = [:]
     private var allocator = SiteAllocator()
     private var dispatcher = LimitDispatcher()
     private var grid: GridReading?
@@ -53,6 +55,8 @@ public actor SiteController {
     private var rippleCurrent: PhaseCurrents?
     private var commands: [String: (level: LimitLevel, text: String, expiresAt: Double?)] = [:]
     public private(set) var lastAllocation: Allocation?
+    /// A charger report arrived since the last evaluation.
+    private var pendingEvaluation = false
     public private(set) var senseToSend: Double?
     /// Count of limits sent, by charger.
     public private(set) var limitsSent: [String: Int] = [:]
@@ -131,6 +135,7 @@ public actor SiteController {
 
     private func tick() async {
         await updateSimulatedMeter()
+        if pendingEvaluation { evaluate() }
         let time = now
         for (id, var installer) in installers where configuration.site.loadManagement {
             if let limit = installer.tick(now: time) { send(limit, to: id) }
@@ -297,13 +302,27 @@ public actor SiteController {
                 reinstall(id, because: "cleared by the CSMS")
             }
         case .chargingProfileSetByCSMS(let set) where set.accepted:
-            if set.profileID == Self.profileID
-                || set.purpose == ourPurpose(for: id)
-                    && set.stackLevel == stackLevel(for: id) && set.outlet.id == 0
-            {
+            if set.profileID == Self.profileID {
                 charger.notice("CSMS replaced LoadGuard's charging profile; installing it again")
                 reinstall(id, because: "replaced by the CSMS")
+            } else if set.purpose == ourPurpose(for: id), set.outlet.id == 0 || strategy(for: id) == .txdefault,
+                set.stackLevel >= stackLevel(for: id)
+            {
+                // Of one purpose the highest stack level wins: LoadGuard's limit moves above the
+                // CSMS's profile (it stays a ceiling, the CSMS's lower limits still apply elsewhere).
+                csmsStackLevels[id] = max(csmsStackLevels[id] ?? 0, set.stackLevel)
+                charger.notice(
+                    "CSMS profile overrides LoadGuard's limit; installing it one stack level higher",
+                    metadata: ["csms.stack.level": "\(set.stackLevel)", "stack.level": "\(stackLevel(for: id))"]
+                )
+                reinstall(id, because: "overridden by the CSMS")
             }
+        case .meterValues, .status:
+            // Frequent on a large site (one per charger per meter interval): the next meter
+            // window (within 200 ms) or the 1-second tick picks the change up, so a site with a
+            // thousand chargers does not run the allocator a thousand times a second.
+            pendingEvaluation = true
+            return
         default:
             break
         }
@@ -334,6 +353,7 @@ public actor SiteController {
 
     /// Builds the allocator's state, allocates, and sends what the dispatch rules say.
     private func evaluate() {
+        pendingEvaluation = false
         let time = now
         commands = commands.filter { _, command in command.expiresAt.map { $0 > time } ?? true }
         let managed = records.values.filter { $0.connected || $0.lastReport != nil }
@@ -394,7 +414,9 @@ public actor SiteController {
     /// Stack level of LoadGuard's profile: the charger's highest for `txdefault` (above the
     /// CSMS's defaults), 1 otherwise (one profile per purpose).
     private func stackLevel(for id: String) -> Int {
-        strategy(for: id) == .txdefault ? (stackLevels[id] ?? 8) : 1
+        let base = strategy(for: id) == .txdefault ? (stackLevels[id] ?? 8) : 1
+        guard let csms = csmsStackLevels[id] else { return base }
+        return max(base, csms + 1)
     }
 
     private func send(_ limit: Double, to id: String) {

@@ -52,6 +52,7 @@ public enum LoadGuardAPI {
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: JSONErrorMiddleware())
         router.get("metrics") { _, _ -> Response in
             await api.metrics.refresh(api)
             return Response(
@@ -331,6 +332,33 @@ struct APIError: HTTPResponseError {
             headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(string: "{\"error\":{\"message\":\(jsonString(message))}}"))
         )
+    }
+}
+
+/// Every error leaves as a JSON object with a message, also for paths and methods that do not exist.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPResponseError {
+            switch error.status {
+            case .notFound:
+                throw APIError(
+                    .notFound,
+                    "no such endpoint: \(request.method) \(request.uri.path); see /api/v1/openapi.json for what exists"
+                )
+            case .methodNotAllowed:
+                throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path)")
+            default:
+                throw APIError(error.status, "\(error)")
+            }
+        } catch let error as DecodingError {
+            throw APIError(.badRequest, "the request body is not what this endpoint expects: \(error)")
+        }
     }
 }
 
