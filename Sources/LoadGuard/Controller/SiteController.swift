@@ -369,6 +369,27 @@ public actor SiteController {
         }
         var capLimit: PhaseCurrents?
         if let cap = configuration.site.cap { capLimit = cap.currents(on: site) }
+        // A charger that rejected its limit or did not answer may draw up to its maximum: what it
+        // could add to its present draw is kept free until it accepts a limit.
+        var reserve = PhaseCurrents.zero
+        for record in managed where record.connected {
+            guard let installer = installers[record.model.id], installer.failures > 0, !installer.isInstalled else {
+                continue
+            }
+            var headroom = PhaseCurrents.zero
+            for index in 0..<record.model.terminalCount {
+                headroom[index] = max(0, record.model.maxCurrent - record.measured[index])
+            }
+            reserve += record.model.rotation.toGrid(headroom, terminalCount: record.model.terminalCount)
+        }
+        if reserve != .zero {
+            let base = capLimit ?? site.fuse
+            capLimit = PhaseCurrents(
+                l1: max(0, base.l1 - reserve.l1),
+                l2: max(0, base.l2 - reserve.l2),
+                l3: max(0, base.l3 - reserve.l3)
+            )
+        }
         let apiCommands = commands.map { source, command in
             APICommand(id: source, maxCurrent: command.level.currents(on: site), expiresAt: command.expiresAt)
         }
