@@ -59,7 +59,7 @@ import Testing
         } catch {
             #expect(error.line == 4)
             #expect(error.key == "site.fuse_curent")
-            #expect(error.message.contains("unknown key `fuse_curent`"))
+            #expect(error.message.contains("unknown key \"fuse_curent\""))
         }
     }
 

@@ -19,8 +19,8 @@ extension ScenarioFile {
                 message: message
             )
         }
-        func key(_ text: String) -> any CodingKey { AnyCodingKey(stringValue: text) }
-        func index(_ value: Int) -> any CodingKey { AnyCodingKey(intValue: value) }
+        func key(_ text: String) -> any CodingKey { ConfigCodingKey(stringValue: text) }
+        func index(_ value: Int) -> any CodingKey { ConfigCodingKey(intValue: value) }
 
         guard duration.seconds >= 1 else {
             throw fail([key("duration")], "expected at least 1s, found \(duration.seconds) s")

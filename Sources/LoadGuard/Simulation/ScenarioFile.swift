@@ -20,7 +20,7 @@ struct ScenarioFile: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, CodingKeys.self)
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodeIfPresent(String.self, forKey: .name)
         duration = try container.decode(DurationValue.self, forKey: .duration)
@@ -50,7 +50,7 @@ struct ScenarioFile: Decodable {
         }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             fuseCurrent = try container.decode(PhaseValue.self, forKey: .fuseCurrent)
             margin = try container.decodeIfPresent(Double.self, forKey: .margin)
@@ -68,7 +68,7 @@ struct ScenarioFile: Decodable {
         enum CodingKeys: String, CodingKey, CaseIterable { case id, parent, limit }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             id = try container.decode(String.self, forKey: .id)
             parent = try container.decodeIfPresent(String.self, forKey: .parent)
@@ -95,7 +95,7 @@ struct ScenarioFile: Decodable {
         }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             for key in CodingKeys.allCases where key != .safeCurrent {
                 if key == .underdrawMargin {
@@ -134,7 +134,7 @@ struct ScenarioFile: Decodable {
         }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             settleTime = try container.decodeIfPresent(DurationValue.self, forKey: .settleTime)
             increaseFraction = try container.decodeIfPresent(Double.self, forKey: .increaseFraction)
@@ -174,7 +174,7 @@ struct ScenarioFile: Decodable {
         }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             id = try container.decode(String.self, forKey: .id)
             phases = try container.decodeIfPresent(Int.self, forKey: .phases)
@@ -205,7 +205,7 @@ struct ScenarioFile: Decodable {
         }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             id = try container.decodeIfPresent(String.self, forKey: .id)
             charger = try container.decode(String.self, forKey: .charger)
@@ -226,7 +226,7 @@ struct ScenarioFile: Decodable {
         enum CodingKeys: String, CodingKey, CaseIterable { case levels, initial }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             guard container.contains(.levels) else {
                 throw DecodingError.keyNotFound(
@@ -255,7 +255,7 @@ struct ScenarioFile: Decodable {
         }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             at = try container.decode(DurationValue.self, forKey: .at)
             inputs = try container.decodeIfPresent(String.self, forKey: .inputs)
@@ -290,7 +290,7 @@ struct ScenarioFile: Decodable {
         }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             id = try container.decodeIfPresent(String.self, forKey: .id)
             maxCurrent = try container.decode(LevelValue.self, forKey: .maxCurrent)
@@ -305,7 +305,7 @@ struct ScenarioFile: Decodable {
         enum CodingKeys: String, CodingKey, CaseIterable { case charger, duration }
 
         init(from decoder: any Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             charger = try container.decode(String.self, forKey: .charger)
             duration = try container.decode(DurationValue.self, forKey: .duration)
@@ -373,31 +373,3 @@ struct LevelValue: Decodable {
     }
 }
 
-/// Any key, for listing every key of a mapping.
-struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) {
-        self.stringValue = stringValue
-        self.intValue = nil
-    }
-    init(intValue: Int) {
-        self.stringValue = "\(intValue)"
-        self.intValue = intValue
-    }
-}
-
-/// Throws for a key the section does not know (a typo would otherwise be silently ignored).
-func rejectUnknownKeys<Key: CodingKey & CaseIterable>(_ decoder: any Decoder, _ keys: Key.Type) throws {
-    let container = try decoder.container(keyedBy: AnyCodingKey.self)
-    let known = Set(Key.allCases.map(\.stringValue))
-    for key in container.allKeys where !known.contains(key.stringValue) {
-        throw DecodingError.dataCorrupted(
-            DecodingError.Context(
-                codingPath: decoder.codingPath + [key],
-                debugDescription: "unknown key `\(key.stringValue)`; expected one of "
-                    + Key.allCases.map(\.stringValue).sorted().joined(separator: ", ")
-            )
-        )
-    }
-}
