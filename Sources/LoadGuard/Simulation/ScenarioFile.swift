@@ -372,4 +372,3 @@ struct LevelValue: Decodable {
         }
     }
 }
-
