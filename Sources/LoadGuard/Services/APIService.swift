@@ -148,21 +148,23 @@ public enum LoadGuardAPI {
             let object = try jsonObject(body)
             let input1 = object["input1"] as? Bool
             let input2 = object["input2"] as? Bool
-            var pattern = object["pattern"] as? String
-            if pattern != nil && (pattern!.count != 2 || !pattern!.allSatisfy({ $0 == "0" || $0 == "1" })) {
+            let pattern = object["pattern"] as? String
+            if let pattern, pattern.count != 2 || !pattern.allSatisfy({ $0 == "0" || $0 == "1" }) {
                 throw APIError(.badRequest, "expected \"pattern\" as two digits 0/1 such as \"10\"")
             }
             if input1 == nil && input2 == nil && pattern == nil {
                 throw APIError(.badRequest, "expected {\"input1\": true, \"input2\": false} or {\"pattern\": \"10\"}")
             }
-            if let text = pattern {
-                pattern = nil
-                let digits = Array(text)
-                await inputs.set(input1: digits[0] == "1", input2: digits[1] == "1")
+            let state: DigitalInputState
+            if let pattern {
+                let digits = Array(pattern)
+                state = await inputs.set(input1: digits[0] == "1", input2: digits[1] == "1")
             } else {
-                await inputs.set(input1: input1, input2: input2)
+                state = await inputs.set(input1: input1, input2: input2)
             }
-            try await Task.sleep(for: .milliseconds(20))
+            // Applied here rather than waiting for the inputs service to pass the change on, so the
+            // answer shows the level now in force (the service's later report of it changes nothing).
+            await api.controller.inputsChanged(input1: state.input1, input2: state.input2)
             return try jsonResponse(await api.controller.rippleState())
         }
         v1.put("simulator/building") { request, _ -> Response in

@@ -149,40 +149,38 @@ public struct MeterService: Service {
         var lastWindowEnd = -Double.infinity
         var delay = 2.0
         var lastSaved = ContinuousClock.now
-        do {
-            while !Task.isCancelled {
-                do {
-                    let source = try await makeSource()
-                    while let block = try await source.nextBlock() {
-                        if Task.isCancelled { break }
-                        let readings = engine.process(block)
-                        // The control loop gets every 10-cycle window (200 ms at 50 Hz) as soon as it
-                        // ends, so a load step reaches the allocator within a window, not a second.
-                        if let window = engine.recentWindows.last, window.locked, window.end > lastWindowEnd {
-                            lastWindowEnd = window.end
-                            await controlReading(window.phases)
-                        }
-                        for reading in readings {
-                            await deliver(reading, registers: engine.registers)
-                            let completed = recorder.record(engine.registers, at: Date())
-                            await state.recordProfile(completed: completed, partial: recorder.partialInterval())
-                            delay = 2
-                        }
-                        if ContinuousClock.now - lastSaved >= .seconds(60) {
-                            save(engine.registers)
-                            await saveProfile()
-                            lastSaved = .now
-                        }
+        while !Task.isCancelled {
+            do {
+                let source = try await makeSource()
+                while let block = try await source.nextBlock() {
+                    if Task.isCancelled { break }
+                    let readings = engine.process(block)
+                    // The control loop gets every 10-cycle window (200 ms at 50 Hz) as soon as it
+                    // ends, so a load step reaches the allocator within a window, not a second.
+                    if let window = engine.recentWindows.last, window.locked, window.end > lastWindowEnd {
+                        lastWindowEnd = window.end
+                        await controlReading(window.phases)
                     }
-                    if Task.isCancelled { break }
-                    logger.notice("Meter source ended; opening it again")
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("Meter stale", metadata: ["error": "\(error)", "retry.in.s": "\(delay)"])
-                    await state.failed("\(error)")
-                    try? await Task.sleep(for: .seconds(delay))
-                    delay = min(30, delay * 2)
+                    for reading in readings {
+                        await deliver(reading, registers: engine.registers)
+                        let completed = recorder.record(engine.registers, at: Date())
+                        await state.recordProfile(completed: completed, partial: recorder.partialInterval())
+                        delay = 2
+                    }
+                    if ContinuousClock.now - lastSaved >= .seconds(60) {
+                        save(engine.registers)
+                        await saveProfile()
+                        lastSaved = .now
+                    }
                 }
+                if Task.isCancelled { break }
+                logger.notice("Meter source ended; opening it again")
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("Meter stale", metadata: ["error": "\(error)", "retry.in.s": "\(delay)"])
+                await state.failed("\(error)")
+                try? await Task.sleep(for: .seconds(delay))
+                delay = min(30, delay * 2)
             }
         }
         return engine.registers
