@@ -65,6 +65,9 @@ public struct ChargerAllocation: Sendable, Equatable, Codable {
     /// The car drew less than offered and is now offered its full share again to see whether it
     /// takes it; the increase is a test, not a control step, and goes out in one message.
     public var probing: Bool = false
+    /// The charger's sub-distribution circuit, as an index into ``Allocation/circuitBudgets``
+    /// (its ancestors follow through their `parent`); nil: directly under the main fuse.
+    public var circuit: Int?
 
     public init(
         id: ChargerID,
@@ -76,7 +79,8 @@ public struct ChargerAllocation: Sendable, Equatable, Codable {
         minCurrent: Double,
         draw: Double = 0,
         offline: Bool = false,
-        probing: Bool = false
+        probing: Bool = false,
+        circuit: Int? = nil
     ) {
         self.id = id
         self.current = current
@@ -88,6 +92,22 @@ public struct ChargerAllocation: Sendable, Equatable, Codable {
         self.draw = draw
         self.offline = offline
         self.probing = probing
+        self.circuit = circuit
+    }
+}
+
+/// What the chargers of one sub-distribution circuit may draw together, per phase, in this
+/// allocation (the circuit's limit minus what its offline chargers hold reserved).
+public struct CircuitBudget: Sendable, Equatable, Codable {
+    public var id: String
+    /// Index of the circuit it hangs from in ``Allocation/circuitBudgets``; nil: the main fuse.
+    public var parent: Int?
+    public var budget: PhaseCurrents
+
+    public init(id: String, parent: Int?, budget: PhaseCurrents) {
+        self.id = id
+        self.parent = parent
+        self.budget = budget
     }
 }
 
@@ -106,6 +126,10 @@ public struct Allocation: Sendable, Equatable, Codable {
     public var budgetSources: [LimitSource]
     /// What the allocation puts on each phase, reservations of offline chargers included.
     public var allocated: PhaseCurrents
+    /// The charging budget of each sub-distribution circuit, in the order of `Site.circuits`.
+    public var circuitBudgets: [CircuitBudget]
+    /// The site's unbalance limit (largest difference between two phases at the grid connection).
+    public var maxUnbalance: Double?
     /// One entry per charger, in the order of `SiteState.chargers`.
     public var chargers: [ChargerAllocation]
     /// Increases must wait: the grid measurement is stale.
@@ -121,6 +145,8 @@ public struct Allocation: Sendable, Equatable, Codable {
         chargingBudget: PhaseCurrents,
         budgetSources: [LimitSource],
         allocated: PhaseCurrents,
+        circuitBudgets: [CircuitBudget] = [],
+        maxUnbalance: Double? = nil,
         chargers: [ChargerAllocation],
         freezeIncreases: Bool,
         memory: AllocationMemory
@@ -132,6 +158,8 @@ public struct Allocation: Sendable, Equatable, Codable {
         self.chargingBudget = chargingBudget
         self.budgetSources = budgetSources
         self.allocated = allocated
+        self.circuitBudgets = circuitBudgets
+        self.maxUnbalance = maxUnbalance
         self.chargers = chargers
         self.freezeIncreases = freezeIncreases
         self.memory = memory
@@ -155,8 +183,6 @@ public struct ChargerMemory: Sendable, Equatable, Codable {
     public var underdrawSince: Double?
     /// The car is held at this current because it draws less; nil: not held.
     public var underdrawCap: Double?
-    /// When `underdrawCap` was set.
-    public var cappedAt: Double?
     /// Since when the charger is offline; nil: online.
     public var offlineSince: Double?
     /// Unsuccessful probes in a row: each doubles the time to the next one.

@@ -158,7 +158,8 @@ private struct AllocatorRun {
             let firstConstraint = constraintList.count
             for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 { constraintList.append(phase) }
             let direct = constraintList.count - firstConstraint
-            var circuit = state.chargers[index].charger.circuit.flatMap { circuitNumber($0) }
+            let leafCircuit = state.chargers[index].charger.circuit.flatMap { circuitNumber($0) }
+            var circuit = leafCircuit
             var hops = 0
             while let current = circuit, hops <= site.circuits.count {
                 for offset in 0..<direct {
@@ -195,7 +196,8 @@ private struct AllocatorRun {
                     gridPhases: gridPhases,
                     minCurrent: minCurrent,
                     draw: draw,
-                    offline: offline
+                    offline: offline,
+                    circuit: leafCircuit
                 )
             )
             if offline {
@@ -251,6 +253,17 @@ private struct AllocatorRun {
         }
         for index in 3..<capacity.count { capacity[index] = max(0, capacity[index]) }
         let budget = PhaseCurrents(l1: capacity[0], l2: capacity[1], l3: capacity[2])
+        let circuitBudgets = site.circuits.indices.map { index in
+            CircuitBudget(
+                id: site.circuits[index].id,
+                parent: circuitParent[index],
+                budget: PhaseCurrents(
+                    l1: capacity[3 + 3 * index],
+                    l2: capacity[4 + 3 * index],
+                    l3: capacity[5 + 3 * index]
+                )
+            )
+        }
 
         // Stages 6–9.
         shareAmongCandidates(building: building, reserved: reserved, failSafe: failSafe)
@@ -282,6 +295,8 @@ private struct AllocatorRun {
             chargingBudget: budget,
             budgetSources: budgetSources,
             allocated: allocated,
+            circuitBudgets: circuitBudgets,
+            maxUnbalance: site.maxUnbalance,
             chargers: results,
             freezeIncreases: measurement != .fresh,
             memory: memory
@@ -300,7 +315,6 @@ private struct AllocatorRun {
         if !running {
             entry.underdrawCap = nil
             entry.underdrawSince = nil
-            entry.cappedAt = nil
         }
         entry.lastCurrent = current
     }
@@ -555,13 +569,12 @@ private struct AllocatorRun {
         let draw = fact.draw
         detectPhases(fact, &entry, now: now, settings: settings)
         if let idleSince = entry.idleSince {
-            let backoff = settings.probeInterval * Double(1 << min(entry.probes, 16))
-            let due = idleSince + min(backoff, settings.maxProbeInterval)
-            // Probes of idle cars start together, on a common grid of `probeInterval`: in a full
-            // site each probe moves everyone else's limit, once per batch rather than once per car.
-            let slot =
-                settings.probeInterval > 0
-                ? (now / settings.probeInterval).rounded(.down) * settings.probeInterval : now
+            let interval = min(settings.probeInterval * Double(1 << min(entry.probes, 16)), settings.maxProbeInterval)
+            let due = idleSince + interval
+            // Probes of idle cars start together, on a clock grid of their interval (15, 30, 60 min
+            // with the defaults): in a full site each probe moves someone else's limit, once per
+            // batch rather than once per car, and at most a few batches an hour.
+            let slot = interval > 0 ? (now / interval).rounded(.down) * interval : now
             if now < due || slot < due {
                 return true
             }
@@ -592,14 +605,12 @@ private struct AllocatorRun {
         }
         if entry.running {
             if let cap = entry.underdrawCap {
-                let backoff = settings.probeInterval * Double(1 << min(entry.probes, 16))
-                let probeDue = now - (entry.cappedAt ?? now) >= min(backoff, settings.maxProbeInterval)
-                let pushing = draw >= cap - 1
-                if probeDue || pushing {
-                    entry.probes = pushing ? 0 : entry.probes + 1
-                    entry.probeUntil = pushing ? nil : now + settings.underdrawWindow
+                // The margin above its draw is the probe of a held car: one that wants more draws
+                // up to its hold and is lifted at once. (A timed probe of its full share would move
+                // everyone else's limit twice to learn what the margin shows anyway.)
+                if draw >= cap - 1 {
+                    entry.probes = 0
                     entry.underdrawCap = nil
-                    entry.cappedAt = nil
                     entry.underdrawSince = nil
                 } else if draw + settings.underdrawMargin < 0.5 * min(cap, fact.appliedLimit ?? cap) {
                     // A car that draws less and less (tapering as it fills up) is held ever
@@ -620,7 +631,6 @@ private struct AllocatorRun {
                     entry.underdrawSince = since
                     if now - since >= settings.underdrawWindow {
                         entry.underdrawCap = max(fact.minCurrent, draw + settings.underdrawMargin)
-                        entry.cappedAt = now
                     }
                 } else {
                     entry.underdrawSince = nil

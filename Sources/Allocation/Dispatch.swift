@@ -1,20 +1,36 @@
 /// The rules for sending limits to chargers, as a value-type state machine: feed it each
 /// ``Allocation`` with ``LimitDispatcher/step(_:)``; it answers with the limits to send now.
 ///
+/// Every message costs: the charger may apply a new limit only every few seconds, and a car on a
+/// shared grid sees its current move with every message. The dispatcher therefore sends what
+/// safety and fairness need, and no more. The invariant it keeps: the limits in force add up to
+/// at most the charging budget on every grid phase and every circuit phase.
+///
 /// Rules (defaults in ``DispatchSettings``):
-/// - The first limit for a charger goes out at once (its own default may be its maximum).
-/// - Decreases go out at once and to the full target, so an overshoot is cut completely in one step.
-/// - Increases wait while a decrease elsewhere has not taken effect yet (the freed current is not
-///   there until the car follows), while the grid measurement is stale, and until the charger's
-///   settle time has passed since its last limit; then they close at most `increaseFraction` of
-///   the remaining gap, but at least `deadband`, and all of it when less than `deadband` would
-///   remain (so a ramp does not end in a tiny step). A start (from 0) begins at
-///   max(minimum, `increaseFraction` × target). A probe (the full share offered again to a car
-///   that drew less) goes out in one step: it tests the car, it does not close a control loop.
-/// - Changes smaller than `deadband` are not sent; a small decrease is still sent when without it
-///   the limits sent on a phase would add up to more than the phase's charging budget, and a small
-///   increase (at least half the deadband) that persists `smallGapPersistence` is sent once.
-/// - So in steady state a charger gets at most one limit per settle time, and none while nothing changes.
+/// - The first limit for a charger goes out at once (its own default may be its maximum); so do
+///   pauses. Withheld decreases go out as soon as the limits in force would break the unbalance
+///   limit.
+/// - A lower target is sent when the limits in force would otherwise exceed a budget: at once,
+///   cutting the whole overshoot in one step, taken from the chargers above their targets (the
+///   largest excess first, each to its target). A lower target that breaks no budget is withheld:
+///   the charger keeps its limit until someone needs the room.
+/// - Increases wait while a decrease has not taken effect yet (the freed current is not there
+///   until the car follows), while the grid measurement is stale, until the charger's settle time
+///   has passed since its last limit, and while the car draws clearly less than the limit it has
+///   (it would not use more). Then they close at most `increaseFraction` of the remaining gap, but
+///   at least `deadband`, and all of it when less than `deadband` would remain (a ramp does not end
+///   in a tiny step). A start (from 0) begins at max(minimum, `increaseFraction` × target); a
+///   probe (a car that took nothing, offered its minimum again) goes out in one step.
+/// - An increase never takes a budget over. When there is no room, a start or a probe gets it at
+///   once from one charger (one that does not use its limit, else the one that got the fewest
+///   limits in the last hour), lowered as far as its minimum; that one gets its share back when
+///   the room returns. Any other increase that has waited `smallGapPersistence` gets the room
+///   from the chargers above their targets.
+/// - Increases smaller than `deadband` are not sent unless (at least half the deadband) they
+///   persist `smallGapPersistence`.
+/// - So in steady state a charger gets at most one limit per settle time, and none while nothing
+///   changes; a probe of an idle car costs one other charger a decrease and its way back instead
+///   of moving every charger on the phase twice.
 public struct LimitDispatcher: Sendable {
     /// A limit sent to a charger and when.
     public struct SentLimit: Sendable, Equatable, Codable {
@@ -29,6 +45,10 @@ public struct LimitDispatcher: Sendable {
     public private(set) var pendingDecreases: [ChargerID: SentLimit] = [:]
     /// Since when a charger's target has stayed at least half the deadband above its limit.
     public private(set) var smallGapSince: [ChargerID: Double] = [:]
+    /// Since when a charger's increase has waited for room.
+    public private(set) var blockedSince: [ChargerID: Double] = [:]
+    /// When each charger got its limits of the last hour.
+    public private(set) var recentSends: [ChargerID: [Double]] = [:]
 
     public init(settings: DispatchSettings = DispatchSettings()) {
         self.settings = settings
@@ -40,9 +60,11 @@ public struct LimitDispatcher: Sendable {
         sent[id] = nil
         pendingDecreases[id] = nil
         smallGapSince[id] = nil
+        blockedSince[id] = nil
     }
 
-    /// The limits to send now for `allocation`: first limits and decreases first, then increases.
+    /// The limits to send now for `allocation`: first limits, pauses and needed decreases first,
+    /// then increases.
     public mutating func step(_ allocation: Allocation) -> [LimitCommand] {
         let now = allocation.time
         let tolerance = settings.followTolerance
@@ -56,10 +78,11 @@ public struct LimitDispatcher: Sendable {
             return !charger.offline && charger.draw > limit.current + tolerance
                 && now - limit.time < settings.decreaseFollowTimeout
         }
-        // First pass: first limits and decreases, which go out at once.
+        recentSends = recentSends.filter { _, times in times.last.map { $0 > now - 3600 } ?? false }
+
+        // First pass: first limits, pauses and unbalance cuts go out at once.
         var commands: [LimitCommand] = []
-        var smallDecreases: [Int] = []
-        var increases: [Int] = []
+        var increases: [(index: Int, gap: Double)] = []
         for (index, charger) in allocation.chargers.enumerated() where !charger.offline {
             let target = charger.current
             guard let previous = sent[charger.id] else {
@@ -68,21 +91,30 @@ public struct LimitDispatcher: Sendable {
             }
             let gap = target - previous.current
             if gap < settings.deadband / 2 { smallGapSince[charger.id] = nil }
+            if gap <= 0 { blockedSince[charger.id] = nil }
             if abs(gap) < 1e-9 { continue }
             if gap > 0 {
-                increases.append(index)
+                increases.append((index, gap))
             } else if target == 0 {
                 commands.append(send(charger, current: 0, previous: previous.current, kind: .pause, now: now))
-            } else if -gap >= settings.deadband {
+            } else if -gap >= settings.withheldDecrease {
                 commands.append(send(charger, current: target, previous: previous.current, kind: .decrease, now: now))
-            } else {
-                smallDecreases.append(index)
             }
         }
+        keepUnbalance(allocation, commands: &commands)
 
-        // Second pass: increases, unless a decrease (this step's included) has not taken effect yet.
-        let holdIncreases = allocation.freezeIncreases || !pendingDecreases.isEmpty
-        for index in increases where !holdIncreases {
+        // Lower targets that a budget needs now: the whole overshoot, from those above their targets.
+        var loads = Loads(allocation, sent: sent)
+        for constraint in loads.budget.indices where loads.over(constraint) > 1e-6 {
+            makeRoom(loads.over(constraint), on: constraint, in: allocation, loads: &loads, commands: &commands)
+        }
+
+        // Second pass: increases, the largest gap first. While a decrease (this step's included)
+        // has not taken effect yet they wait, but room is still made for every start and probe now,
+        // so that one batch of probes costs one round of cuts.
+        var holdIncreases = !pendingDecreases.isEmpty
+        increases.sort { $0.gap != $1.gap ? $0.gap > $1.gap : $0.index < $1.index }
+        for (index, _) in increases where !allocation.freezeIncreases {
             let charger = allocation.chargers[index]
             guard let previous = sent[charger.id] else { continue }
             let target = charger.current
@@ -99,45 +131,169 @@ public struct LimitDispatcher: Sendable {
                 }
             }
             guard now - previous.time >= settings.settleTime else { continue }
-            if persistentSmallGap {
-                commands.append(send(charger, current: target, previous: previous.current, kind: .increase, now: now))
+            // A car that does not use the limit it has would not use a higher one either.
+            if previous.current > 0, !charger.probing, charger.draw + settings.unusedMargin < previous.current {
+                continue
+            }
+            let next: Double
+            let kind: LimitCommand.Kind
+            if persistentSmallGap || charger.probing {
+                (next, kind) = (target, .increase)
             } else if previous.current == 0 {
                 var start = min(target, max(charger.minCurrent, target * settings.increaseFraction))
                 if target - start < settings.deadband { start = target }
-                commands.append(send(charger, current: start, previous: 0, kind: .start, now: now))
-            } else if charger.probing {
-                commands.append(send(charger, current: target, previous: previous.current, kind: .increase, now: now))
+                (next, kind) = (start, .start)
             } else if gap >= settings.deadband {
                 var step = max(gap * settings.increaseFraction, settings.deadband)
                 // A rest smaller than the deadband would cost one more message later: close it now.
                 if gap - step < settings.deadband { step = gap }
-                let next = min(target, ((previous.current + step) * 10).rounded(.down) / 10)
-                commands.append(send(charger, current: next, previous: previous.current, kind: .increase, now: now))
+                (next, kind) = (min(target, Self.roundedDown(previous.current + step)), .increase)
+            } else {
+                continue
             }
-        }
-
-        // Small decreases are withheld unless a phase's sent limits would exceed its charging budget.
-        if !smallDecreases.isEmpty {
-            var sums = PhaseCurrents.zero
-            for charger in allocation.chargers where !charger.offline {
-                sums += charger.gridPhases.currents(sent[charger.id]?.current ?? 0)
+            let constraints = loads.constraints(of: charger)
+            let room = constraints.map { loads.room($0) }.min() ?? 0
+            if next - previous.current <= room + 1e-9 {
+                if holdIncreases { continue }
+                commands.append(send(charger, current: next, previous: previous.current, kind: kind, now: now))
+                loads.add(next - previous.current, for: charger)
+                continue
             }
-            let byGap = smallDecreases.sorted { a, b in
-                let gapA = (sent[allocation.chargers[a].id]?.current ?? 0) - allocation.chargers[a].current
-                let gapB = (sent[allocation.chargers[b].id]?.current ?? 0) - allocation.chargers[b].current
-                return gapA != gapB ? gapA > gapB : a < b
+            // A ramp step takes what room there is, when that is worth a message.
+            let partial = Self.roundedDown(previous.current + room)
+            if kind == .increase, !charger.probing, partial - previous.current >= settings.deadband {
+                if holdIncreases { continue }
+                commands.append(send(charger, current: partial, previous: previous.current, kind: kind, now: now))
+                loads.add(partial - previous.current, for: charger)
+                continue
             }
-            for index in byGap {
-                let charger = allocation.chargers[index]
-                let over = charger.gridPhases.phases.contains { sums[$0] > allocation.chargingBudget[$0] + 1e-6 }
-                guard over, let previous = sent[charger.id] else { continue }
-                commands.append(
-                    send(charger, current: charger.current, previous: previous.current, kind: .decrease, now: now)
-                )
-                sums -= charger.gridPhases.currents(previous.current - charger.current)
+            let since = blockedSince[charger.id] ?? now
+            blockedSince[charger.id] = since
+            let urgent = kind == .start || charger.probing
+            guard urgent || (!holdIncreases && now - since >= settings.smallGapPersistence) else { continue }
+            let count = commands.count
+            for constraint in constraints {
+                let need = next - previous.current - loads.room(constraint)
+                if need > 1e-9 {
+                    makeRoom(
+                        need,
+                        on: constraint,
+                        in: allocation,
+                        loads: &loads,
+                        commands: &commands,
+                        belowTarget: urgent,
+                        except: index
+                    )
+                }
             }
+            // Break before make: the increase follows once the lowered cars follow.
+            if commands.count > count, !pendingDecreases.isEmpty { holdIncreases = true }
         }
         return commands
+    }
+
+    /// Sends withheld decreases on the heaviest phase while the limits in force would unbalance the
+    /// grid connection more than the unbalance limit (or than the targets do, when the building
+    /// alone exceeds it): those bound by the unbalance limit first, the largest excess first.
+    private mutating func keepUnbalance(_ allocation: Allocation, commands: inout [LimitCommand]) {
+        guard let limit = allocation.maxUnbalance else { return }
+        var totals = allocation.buildingLoad
+        var targets = allocation.buildingLoad
+        for charger in allocation.chargers where !charger.offline {
+            totals += charger.gridPhases.currents(sent[charger.id]?.current ?? 0)
+            targets += charger.gridPhases.currents(charger.current)
+        }
+        let allowed = max(limit, targets.maximum - targets.minimum) + 1e-6
+        while totals.maximum - totals.minimum > allowed {
+            let heaviest = GridPhase.allCases.max { totals[$0] < totals[$1] }!
+            let lightest = GridPhase.allCases.min { totals[$0] < totals[$1] }!
+            let best = allocation.chargers.indices.filter { index in
+                let charger = allocation.chargers[index]
+                guard !charger.offline, let limit = sent[charger.id]?.current else { return false }
+                return limit > charger.current + 1e-9 && charger.gridPhases.contains(heaviest)
+                    && !charger.gridPhases.contains(lightest)
+            }.max { a, b in
+                let (ca, cb) = (allocation.chargers[a], allocation.chargers[b])
+                if (ca.source == .unbalance) != (cb.source == .unbalance) { return cb.source == .unbalance }
+                let ea = sent[ca.id]!.current - ca.current
+                let eb = sent[cb.id]!.current - cb.current
+                return ea != eb ? ea < eb : a > b
+            }
+            guard let index = best, let previous = sent[allocation.chargers[index].id]?.current else { return }
+            let charger = allocation.chargers[index]
+            commands.append(
+                send(charger, current: charger.current, previous: previous, kind: .decrease, now: allocation.time)
+            )
+            totals -= charger.gridPhases.currents(previous - charger.current)
+        }
+    }
+
+    /// Lowers the limits in force on `constraint` by `amount` in total. Normally from chargers
+    /// above their targets, each to its target: those that do not use their limit first (it costs
+    /// them nothing), then the largest excess first. With `belowTarget` (a start or a probe needs
+    /// the room now), from as few chargers as possible instead, each lowered by all that is still
+    /// needed, as far as its minimum: one that does not use its limit first, then one on fewer
+    /// phases (a cut on the other phases would be room nobody asked for), then the one that got
+    /// the fewest limits in the last hour. When the room returns (a probe found a car that takes
+    /// nothing), only that one charger moves back.
+    private mutating func makeRoom(
+        _ amount: Double,
+        on constraint: Int,
+        in allocation: Allocation,
+        loads: inout Loads,
+        commands: inout [LimitCommand],
+        belowTarget: Bool = false,
+        except excluded: Int? = nil
+    ) {
+        let now = allocation.time
+        var remaining = amount
+        var excess: [(index: Int, unused: Bool, excess: Double)] = []
+        var others: [(index: Int, unused: Bool, phases: Int, recent: Int, time: Double)] = []
+        for (index, charger) in allocation.chargers.enumerated() where index != excluded && !charger.offline {
+            guard let limit = sent[charger.id], limit.current > 0, charger.current > 0,
+                loads.constraints(of: charger).contains(constraint)
+            else { continue }
+            let unused = charger.draw + settings.unusedMargin < limit.current
+            if limit.current > charger.current + 1e-9 {
+                excess.append((index, unused, limit.current - charger.current))
+            }
+            if belowTarget, limit.current > min(charger.minCurrent, charger.current) + 1e-9 {
+                let recent = recentSends[charger.id]?.count { $0 > now - 3600 } ?? 0
+                others.append((index, unused, charger.gridPhases.count, recent, limit.time))
+            }
+        }
+        excess.sort {
+            if $0.unused != $1.unused { return $0.unused }
+            return $0.excess != $1.excess ? $0.excess > $1.excess : $0.index < $1.index
+        }
+        for (index, _, _) in excess where remaining > 1e-9 && !belowTarget {
+            let charger = allocation.chargers[index]
+            guard let previous = sent[charger.id]?.current, previous > charger.current else { continue }
+            commands.append(send(charger, current: charger.current, previous: previous, kind: .decrease, now: now))
+            loads.add(charger.current - previous, for: charger)
+            remaining -= previous - charger.current
+        }
+        others.sort {
+            if $0.unused != $1.unused { return $0.unused }
+            if $0.phases != $1.phases { return $0.phases < $1.phases }
+            if $0.recent != $1.recent { return $0.recent < $1.recent }
+            return $0.time != $1.time ? $0.time < $1.time : $0.index < $1.index
+        }
+        for (index, _, _, _, _) in others where remaining > 1e-9 {
+            let charger = allocation.chargers[index]
+            guard let previous = sent[charger.id]?.current else { continue }
+            let floor = min(charger.minCurrent, charger.current)
+            let next = max(floor, min(charger.current, Self.roundedDown(previous - remaining)))
+            guard next < previous - 1e-9 else { continue }
+            commands.append(send(charger, current: next, previous: previous, kind: .decrease, now: now))
+            loads.add(next - previous, for: charger)
+            remaining -= previous - next
+        }
+    }
+
+    /// `value` rounded down to 0.1 A (a hair below a tenth, from binary fractions, counts as that tenth).
+    static func roundedDown(_ value: Double) -> Double {
+        ((value + 1e-9) * 10).rounded(.down) / 10
     }
 
     private mutating func send(
@@ -150,6 +306,11 @@ public struct LimitDispatcher: Sendable {
         let limit = SentLimit(current: current, time: now)
         sent[charger.id] = limit
         smallGapSince[charger.id] = nil
+        blockedSince[charger.id] = nil
+        var times = recentSends[charger.id, default: []]
+        times.removeAll { $0 <= now - 3600 }
+        times.append(now)
+        recentSends[charger.id] = times
         if charger.draw > current + settings.followTolerance {
             pendingDecreases[charger.id] = limit
         } else {
@@ -167,6 +328,49 @@ public struct LimitDispatcher: Sendable {
     }
 }
 
+/// The limits in force added up per budget: constraints 0–2 are the grid phases' charging
+/// budgets, 3 + 3·c + p circuit c's phase p.
+struct Loads {
+    var budget: [Double]
+    var load: [Double]
+    let parents: [Int?]
+
+    init(_ allocation: Allocation, sent: [ChargerID: LimitDispatcher.SentLimit]) {
+        let budget = allocation.chargingBudget
+        self.budget = [budget.l1, budget.l2, budget.l3]
+        for circuit in allocation.circuitBudgets {
+            self.budget += [circuit.budget.l1, circuit.budget.l2, circuit.budget.l3]
+        }
+        parents = allocation.circuitBudgets.map(\.parent)
+        load = [Double](repeating: 0, count: self.budget.count)
+        for charger in allocation.chargers where !charger.offline {
+            if let current = sent[charger.id]?.current, current > 0 { add(current, for: charger) }
+        }
+    }
+
+    /// The budgets a charger's current counts against: its grid phases, then those phases of its
+    /// circuit and every circuit above it.
+    func constraints(of charger: ChargerAllocation) -> [Int] {
+        let phases = charger.gridPhases.phases.map(\.rawValue)
+        var result = phases
+        var circuit = charger.circuit
+        var hops = 0
+        while let current = circuit, current < parents.count, hops <= parents.count {
+            result += phases.map { 3 + 3 * current + $0 }
+            circuit = parents[current]
+            hops += 1
+        }
+        return result
+    }
+
+    mutating func add(_ current: Double, for charger: ChargerAllocation) {
+        for constraint in constraints(of: charger) { load[constraint] += current }
+    }
+
+    func over(_ constraint: Int) -> Double { load[constraint] - budget[constraint] }
+    func room(_ constraint: Int) -> Double { budget[constraint] - load[constraint] }
+}
+
 /// The dispatch rules' numbers, with the defaults the product ships.
 public struct DispatchSettings: Sendable, Equatable, Codable {
     /// Seconds between two limits to the same charger when the second is an increase.
@@ -182,6 +386,13 @@ public struct DispatchSettings: Sendable, Equatable, Codable {
     public var decreaseFollowTimeout: Double = 20
     /// A car drawing up to this many amperes above its limit counts as following it.
     public var followTolerance: Double = 1
+    /// A lower target that breaks no budget is withheld (the charger keeps its limit until someone
+    /// needs the room) when it is less than this many amperes lower; a larger cut goes out at once,
+    /// so that shares stay fair after a limit drops.
+    public var withheldDecrease: Double = 2
+    /// A car drawing more than this many amperes below its limit does not use it: its increases
+    /// wait, and it is the first to make room for others.
+    public var unusedMargin: Double = 3
 
     public init() {}
 }

@@ -119,10 +119,11 @@ public struct AllocationSettings: Sendable, Equatable, Codable {
     public var underdrawWindow: Double = 60
     /// An under-drawing car is accounted at its draw plus this many amperes.
     public var underdrawMargin: Double = 3
-    /// After this many seconds an under-drawing car gets its full share back to see whether it takes it.
-    public var probeInterval: Double = 600
-    /// The longest time between probes of a car that keeps drawing less (probes back off from
-    /// `probeInterval`, doubling each time the car still draws less).
+    /// A car that takes nothing (held at 0) is offered its minimum again after this many seconds,
+    /// on a clock grid of this interval, to see whether it takes current again.
+    public var probeInterval: Double = 1800
+    /// The longest time between probes of a car that keeps taking nothing (probes back off from
+    /// `probeInterval`, doubling each time; the grid doubles with them).
     public var maxProbeInterval: Double = 3600
     /// A car seen charging on fewer terminals than its charger has for this many seconds is
     /// counted on those terminals' phases only (a one-phase car on a three-phase charger).

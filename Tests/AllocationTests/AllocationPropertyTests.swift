@@ -77,7 +77,14 @@ import Testing
             let loadAfter = load(of: after)
             if before.chargers.map({ $0.current > 0 }) == after.chargers.map({ $0.current > 0 }) {
                 for phase in GridPhase.allCases {
-                    #expect(loadAfter[phase] <= loadBefore[phase] + tolerance, "seed \(seed) cut \(cut) \(phase)")
+                    // Currents are rounded down to 0.1 A each: a phase total is exact to less than
+                    // 0.1 A per running charger on it, so only the unrounded total cannot rise.
+                    let running = before.chargers.filter { $0.current > 0 && $0.gridPhases.contains(phase) }.count
+                    let rounding = 0.1 * Double(running)
+                    #expect(
+                        loadAfter[phase] <= loadBefore[phase] + rounding + tolerance,
+                        "seed \(seed) cut \(cut) \(phase)"
+                    )
                 }
             }
         }

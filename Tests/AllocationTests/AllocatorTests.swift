@@ -235,7 +235,7 @@ import Testing
         #expect(allocate(state)["a"]?.offline == true)
     }
 
-    @Test func aCarDrawingLessIsHeldAtItsDrawPlusMarginAndProbedLater() {
+    @Test func aCarDrawingLessIsHeldAtItsDrawPlusMarginAndLiftedWhenItDrawsUpToIt() {
         let b = Charger(id: "b", phases: 3, maxCurrent: 32)
         var settings = AllocationSettings()
         settings.underdrawWindow = 60
@@ -249,9 +249,9 @@ import Testing
         )
         #expect(allocator.allocate(state)["a"]?.current == 20)
         // a's car takes only 8 A of its 20 A; b takes all it gets.
-        func at(_ time: Double) -> Allocation {
+        func at(_ time: Double, aDraws: Double = 8) -> Allocation {
             advance(&state, to: time)
-            state.chargers[0].measured = PhaseCurrents(all: 8)
+            state.chargers[0].measured = PhaseCurrents(all: aDraws)
             state.chargers[0].appliedLimit = 20
             state.chargers[1].measured = PhaseCurrents(all: 20)
             state.chargers[1].appliedLimit = 20
@@ -265,9 +265,12 @@ import Testing
         #expect(held["b"]?.current == 29)
         state.chargers[0].appliedLimit = 11
         #expect(at(300)["a"]?.current == 11)
-        let probe = at(672)
-        #expect(probe["a"]?.current == 20)
-        #expect(probe["a"]?.probing == true)
+        // No timed probe: the 3 A above its draw is the probe. Hours later it is still held...
+        #expect(at(7200)["a"]?.current == 11)
+        // ...until the car draws up to its hold: then it gets its full share at once.
+        let lifted = at(7201, aDraws: 10.5)
+        #expect(lifted["a"]!.current >= 20)
+        #expect(lifted["a"]?.reason != .vehicleDrawsLess)
     }
 
     @Test func aCarThatTakesNothingIsWokenAtItsMinimumWithTheOthersOnTheProbeGrid() {
@@ -309,7 +312,8 @@ import Testing
         #expect(idle["a"]?.reason == .vehicleDrawsLess)
         #expect(idle["b"]?.current == 22.5)
         // Due 600 s after it went idle, the probe waits for the next multiple of 600 s, so that
-        // cars that went idle at different times are asked together.
+        // cars that went idle at different times are asked together (a full site moves its limits
+        // once per batch).
         #expect(at(second + 600)["a"]?.current == 0)
         #expect(at(1199)["a"]?.current == 0)
         let probe = at(1200)
@@ -321,12 +325,13 @@ import Testing
         let after = at(1260)
         #expect(after["a"]?.current == 0)
         #expect(after["b"]?.current == 22.5)
-        // The next probe is due 1200 s later (the backoff doubled), at 2460: it waits for 3000.
-        // This time the car draws its minimum and gets its full share at once.
+        // The next probe is due 1200 s later (the backoff doubled), at 2460, on the grid of the
+        // doubled interval: 3600. This time the car draws its minimum and gets its full share at once.
         #expect(at(2400)["a"]?.current == 0)
-        #expect(at(2999)["a"]?.current == 0)
-        #expect(at(3000)["a"]?.current == 6)
-        let woken = at(3005, aDraws: 32)
+        #expect(at(3000)["a"]?.current == 0)
+        #expect(at(3599)["a"]?.current == 0)
+        #expect(at(3600)["a"]?.current == 6)
+        let woken = at(3605, aDraws: 32)
         #expect(woken["a"]?.current == 15)
         #expect(woken["a"]?.probing == false)
     }

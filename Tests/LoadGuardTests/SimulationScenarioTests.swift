@@ -34,7 +34,7 @@ import Testing
         #expect(result.summary.maxOverloadSeconds == 0, "\(name)")
     }
 
-    @Test(arguments: ["house-63a", "depot-night", "ripple-control", "api-limit", "building-step"])
+    @Test(arguments: ["house-63a", "depot-night", "ripple-control", "api-limit", "building-step", "garage-250a"])
     func demandAboveSupplyUsesAtLeast95PercentOfTheHeadroom(name: String) async throws {
         let (_, result) = try await Self.run(name)
         let scarce = try #require(result.summary.headroomUsedScarce, "\(name): demand never exceeded supply")
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "house-63a", "depot-night", "ripple-control", "api-limit", "meter-fault", "building-step",
+        "house-63a", "depot-night", "ripple-control", "api-limit", "meter-fault", "building-step", "garage-250a",
     ])
     func steadyStateSendsAtMostSixLimitsPerChargerPerHour(name: String) async throws {
         let (_, result) = try await Self.run(name)
@@ -132,10 +132,6 @@ import Testing
         let (_, result) = try await Self.run("garage-250a")
         #expect(result.summary.overloadAmpSeconds == 0)
         #expect(result.summary.maxPhaseCurrent <= 250)
-        let scarce = try #require(result.summary.headroomUsedScarce)
-        // Measured 0.949 and 13 (targets 0.95 and 6; docs/allocation.md, known shortfalls).
-        #expect(scarce >= 0.945)
-        #expect(result.summary.limitMessages.maxPerChargerPerHourSteady <= 13)
         #expect(result.summary.energyDeliveredWh > 0.6 * result.summary.energyRequestedWh)
     }
 
