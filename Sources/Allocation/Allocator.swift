@@ -413,15 +413,31 @@ private struct AllocatorRun {
         }
 
         // Stage 7 (second half): admit minimums in turn order while they fit.
-        // Sorted as compact keys (higher priority first: ~priority reverses the order without
-        // overflow), then the candidates are put in that order; the index makes the order total.
-        var order = [(Int, Int, Double, Int)]()
-        order.reserveCapacity(candidates.count)
-        for (position, candidate) in candidates.enumerated() {
-            order.append((~candidate.priority, candidate.turnClass, candidate.energy, position))
+        // The order is (priority, highest first; turn class; energy; position). Priorities are few
+        // tiers: ordered by energy in linear time, then grouped by (priority tier, turn class).
+        var priorities = [Int]()
+        for candidate in candidates where !priorities.contains(candidate.priority) {
+            priorities.append(candidate.priority)
+            if priorities.count > 16 { break }
         }
-        order.sort { $0 < $1 }
-        candidates = order.map { candidates[$0.3] }
+        if priorities.count <= 16, let byEnergy = KeyOrder.ascending(candidates.map(\.energy)) {
+            priorities.sort(by: >)
+            let groups = candidates.map { candidate in
+                priorities.firstIndex(of: candidate.priority)! * 4 + candidate.turnClass
+            }
+            let order = KeyOrder.grouped(groups, groupCount: 4 * priorities.count, within: byEnergy)
+            candidates = order.map { candidates[$0] }
+        } else {
+            // Many tiers or an energy that is not a number: compact keys (~priority reverses the
+            // order without overflow); the position makes the order total.
+            var order = [(Int, Int, Double, Int)]()
+            order.reserveCapacity(candidates.count)
+            for (position, candidate) in candidates.enumerated() {
+                order.append((~candidate.priority, candidate.turnClass, candidate.energy, position))
+            }
+            order.sort { $0 < $1 }
+            candidates = order.map { candidates[$0.3] }
+        }
         var floorUse = [Double](repeating: 0, count: capacity.count)
         var admitted = [Candidate]()
         admitted.reserveCapacity(candidates.count)
