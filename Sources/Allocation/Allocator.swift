@@ -127,13 +127,28 @@ private struct AllocatorRun {
         results.reserveCapacity(state.chargers.count)
         facts.reserveCapacity(state.chargers.count)
         constraintList.reserveCapacity(3 * state.chargers.count * (site.circuits.isEmpty ? 1 : 2))
-        entries = [ChargerMemory](repeating: ChargerMemory(running: false, since: now), count: state.chargers.count)
-        hasEntry = [Bool](repeating: false, count: state.chargers.count)
-        if !state.memory.chargers.isEmpty {
-            for index in state.chargers.indices {
-                if let entry = state.memory.chargers[state.chargers[index].charger.id] {
-                    entries[index] = entry
-                    hasEntry[index] = true
+        // Memory the last allocation wrote for the same chargers (ids distinct) is read by position;
+        // other memory is looked up by charger id.
+        let chargerIDs = state.chargers.map(\.charger.id)
+        var idsAreDistinct: Bool?
+        if state.memory.ids == chargerIDs {
+            idsAreDistinct = state.memory.idsAreDistinct ?? (Set(chargerIDs).count == chargerIDs.count)
+        }
+        let fresh = ChargerMemory(running: false, since: now)
+        if idsAreDistinct == true {
+            entries = state.memory.entries
+            hasEntry = state.memory.present
+            for index in hasEntry.indices where !hasEntry[index] { entries[index] = fresh }
+        } else {
+            entries = [ChargerMemory](repeating: fresh, count: state.chargers.count)
+            hasEntry = [Bool](repeating: false, count: state.chargers.count)
+            let remembered = state.memory.chargers
+            if !remembered.isEmpty {
+                for index in state.chargers.indices {
+                    if let entry = remembered[chargerIDs[index]] {
+                        entries[index] = entry
+                        hasEntry[index] = true
+                    }
                 }
             }
         }
@@ -269,10 +284,12 @@ private struct AllocatorRun {
             hasEntry[index] = true
             Self.remember(current: current, now: now, in: &entries[index])
         }
-        var memory = AllocationMemory(chargers: Dictionary(minimumCapacity: state.chargers.count))
-        for index in entries.indices {
-            if hasEntry[index] { memory.chargers[state.chargers[index].charger.id] = entries[index] }
-        }
+        let memory = AllocationMemory(
+            ids: chargerIDs,
+            entries: entries,
+            present: hasEntry,
+            idsAreDistinct: idsAreDistinct
+        )
 
         return Allocation(
             time: now,
