@@ -71,6 +71,7 @@ struct WaterFilling {
         var leavePointer = 0
         var level = items[joinOrder[0]].floor
         let epsilon = 1e-9
+        var anySaturated = false
 
         func freeze(_ index: Int, at value: Double, bound: Bound) {
             if phase[index] == 1 {
@@ -87,9 +88,12 @@ struct WaterFilling {
                 joinPointer += 1
                 let item = items[index]
                 var full: Int?
-                for position in item.constraints where saturated[constraintList[position]] {
-                    full = constraintList[position]
-                    break
+                // (No constraint is full before the first one fills up: most items join before that.)
+                if anySaturated {
+                    for position in item.constraints where saturated[constraintList[position]] {
+                        full = constraintList[position]
+                        break
+                    }
                 }
                 if let full {
                     phase[index] = 2
@@ -113,6 +117,7 @@ struct WaterFilling {
                 let room = capacity[constraint] - usage[constraint]
                 if room <= epsilon * max(1, abs(capacity[constraint])) && slope[constraint] > 0 {
                     saturated[constraint] = true
+                    anySaturated = true
                     for member in memberStart[constraint]..<memberStart[constraint + 1] {
                         let index = memberList[member]
                         if phase[index] == 1 { freeze(index, at: level, bound: .constraint(constraint)) }
