@@ -63,30 +63,36 @@ enum KeyOrder {
         // The bits in which some key differs from the first: only their digits need a pass.
         var differing: UInt64 = 0
         for key in keys { differing |= key ^ keys[0] }
-        // Both halves of one buffer take turns as source and destination of a pass.
+        // Both halves of one buffer take turns as source and destination of a pass. The passes
+        // work on spans: writing through an array would check its uniqueness for every element.
         var buffer = [Int](repeating: 0, count: 2 * count)
-        for index in 0..<count { buffer[index] = index }
-        var source = 0
         var counts = [Int](repeating: 0, count: 256)
-        for digit in 0..<8 {
-            let shift = UInt64(digit * 8)
-            guard (differing >> shift) & 0xFF != 0 else { continue }
-            for bucket in 0..<256 { counts[bucket] = 0 }
-            for key in keys { counts[Int((key >> shift) & 0xFF)] += 1 }
-            let destination = count - source
-            var position = destination
-            for bucket in 0..<256 {
-                let bucketCount = counts[bucket]
-                counts[bucket] = position
-                position += bucketCount
+        var source = 0
+        do {
+            var slots = buffer.mutableSpan
+            var starts = counts.mutableSpan
+            let keys = keys.span
+            for index in 0..<count { slots[index] = index }
+            for digit in 0..<8 {
+                let shift = UInt64(digit * 8)
+                guard (differing >> shift) & 0xFF != 0 else { continue }
+                for bucket in 0..<256 { starts[bucket] = 0 }
+                for index in keys.indices { starts[Int((keys[index] >> shift) & 0xFF)] += 1 }
+                let destination = count - source
+                var position = destination
+                for bucket in 0..<256 {
+                    let bucketCount = starts[bucket]
+                    starts[bucket] = position
+                    position += bucketCount
+                }
+                for slot in source..<source + count {
+                    let index = slots[slot]
+                    let bucket = Int((keys[index] >> shift) & 0xFF)
+                    slots[starts[bucket]] = index
+                    starts[bucket] += 1
+                }
+                source = destination
             }
-            for slot in source..<source + count {
-                let index = buffer[slot]
-                let bucket = Int((keys[index] >> shift) & 0xFF)
-                buffer[counts[bucket]] = index
-                counts[bucket] += 1
-            }
-            source = destination
         }
         return Array(buffer[source..<source + count])
     }
