@@ -166,7 +166,9 @@ private struct AllocatorRun {
             let circuits = site.circuits
             let circuitNumbers = circuitIndex
             let parents = circuitParent
-            for (index, charger) in state.chargers.enumerated() {
+            let chargers = state.chargers
+            for index in chargers.indices {
+                let charger = chargers[index]
                 let rotation = charger.charger.rotation
                 let terminalCount = charger.charger.terminalCount
                 let measured = charger.measured
