@@ -463,7 +463,9 @@ private struct AllocatorRun {
             priorities.append(candidate.priority)
             if priorities.count > 16 { break }
         }
-        if priorities.count <= 16, let byEnergy = KeyOrder.ascending(candidates.map(\.energy)) {
+        if candidates.count >= KeyOrder.radixThreshold, priorities.count <= 16,
+            let byEnergy = KeyOrder.ascending(candidates.map(\.energy))
+        {
             priorities.sort(by: >)
             let groups = candidates.map { candidate in
                 priorities.firstIndex(of: candidate.priority)! * 4 + candidate.turnClass
@@ -471,7 +473,7 @@ private struct AllocatorRun {
             let order = KeyOrder.grouped(groups, groupCount: 4 * priorities.count, within: byEnergy)
             candidates = order.map { candidates[$0] }
         } else {
-            // Many tiers or an energy that is not a number: compact keys (~priority reverses the
+            // Few candidates, many tiers or an energy that is not a number: compact keys (~priority reverses the
             // order without overflow); the position makes the order total.
             var order = [(Int, Int, Double, Int)]()
             order.reserveCapacity(candidates.count)

@@ -145,7 +145,7 @@ struct WaterFilling {
 
     /// The indices of `values` ordered as sorted `(value, index)` pairs. Floors are mostly alike
     /// (6 A), so the join order is often the index order already; otherwise a radix sort, or a
-    /// comparison sort when a value is NaN.
+    /// comparison sort for a few values or when a value is NaN.
     private static func order(_ values: [Double]) -> [Int] {
         var ascending = true
         for index in values.indices.dropFirst() where values[index] < values[index - 1] {
@@ -153,7 +153,7 @@ struct WaterFilling {
             break
         }
         if ascending { return Array(values.indices) }
-        if let order = KeyOrder.ascending(values) { return order }
+        if values.count >= KeyOrder.radixThreshold, let order = KeyOrder.ascending(values) { return order }
         var keys = values.enumerated().map { ($0.element, $0.offset) }
         keys.sort { $0 < $1 }
         return keys.map(\.1)
