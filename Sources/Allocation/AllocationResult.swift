@@ -211,11 +211,61 @@ public struct ChargerMemory: Sendable, Equatable, Codable {
 }
 
 /// The allocator's memory between decisions: per charger, keyed by charger id.
+///
+/// Stored in the order of the chargers of the allocation that wrote it, so that the next
+/// allocation for the same chargers reads each entry by position instead of hashing every charger
+/// id twice a second; `chargers` gives the same memory keyed by id.
 public struct AllocationMemory: Sendable, Equatable, Codable {
-    public var chargers: [ChargerID: ChargerMemory]
+    /// The id of every charger of the allocation that wrote this memory (with or without an entry).
+    var ids: [ChargerID]
+    /// The entry of the charger at the same position in `ids`, when `present` says it has one.
+    var entries: [ChargerMemory]
+    var present: [Bool]
+    /// `ids` holds no id twice: true when known, nil when not checked yet.
+    var idsAreDistinct: Bool?
+
+    /// Per charger id its memory (for a repeated id the last entry, as in a dictionary filled in order).
+    public var chargers: [ChargerID: ChargerMemory] {
+        get {
+            var chargers = [ChargerID: ChargerMemory](minimumCapacity: ids.count)
+            for index in ids.indices where present[index] { chargers[ids[index]] = entries[index] }
+            return chargers
+        }
+        set { self = AllocationMemory(chargers: newValue) }
+    }
 
     public init(chargers: [ChargerID: ChargerMemory] = [:]) {
-        self.chargers = chargers
+        self.ids = Array(chargers.keys)
+        self.entries = Array(chargers.values)
+        self.present = [Bool](repeating: true, count: chargers.count)
+        self.idsAreDistinct = true
+    }
+
+    /// Memory in charger order, as an allocation writes it.
+    init(ids: [ChargerID], entries: [ChargerMemory], present: [Bool], idsAreDistinct: Bool?) {
+        self.ids = ids
+        self.entries = entries
+        self.present = present
+        self.idsAreDistinct = idsAreDistinct
+    }
+
+    public static func == (lhs: AllocationMemory, rhs: AllocationMemory) -> Bool {
+        if lhs.ids == rhs.ids && lhs.present == rhs.present && lhs.entries == rhs.entries { return true }
+        return lhs.chargers == rhs.chargers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case chargers
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(chargers: try container.decode([ChargerID: ChargerMemory].self, forKey: .chargers))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(chargers, forKey: .chargers)
     }
 }
 

@@ -124,106 +124,150 @@ private struct AllocatorRun {
         // Stage 3: per-charger facts, offline reservations.
         var reserved = PhaseCurrents.zero
         var subtracted = PhaseCurrents.zero
-        results.reserveCapacity(state.chargers.count)
-        facts.reserveCapacity(state.chargers.count)
-        constraintList.reserveCapacity(3 * state.chargers.count * (site.circuits.isEmpty ? 1 : 2))
-        entries = [ChargerMemory](repeating: ChargerMemory(running: false, since: now), count: state.chargers.count)
-        hasEntry = [Bool](repeating: false, count: state.chargers.count)
-        if !state.memory.chargers.isEmpty {
-            for index in state.chargers.indices {
-                if let entry = state.memory.chargers[state.chargers[index].charger.id] {
-                    entries[index] = entry
-                    hasEntry[index] = true
+        // Memory the last allocation wrote for the same chargers (ids distinct) is read by position;
+        // other memory is looked up by charger id.
+        let chargerIDs = state.chargers.map(\.charger.id)
+        var idsAreDistinct: Bool?
+        if state.memory.ids == chargerIDs {
+            idsAreDistinct = state.memory.idsAreDistinct ?? (Set(chargerIDs).count == chargerIDs.count)
+        }
+        let fresh = ChargerMemory(running: false, since: now)
+        if idsAreDistinct == true {
+            entries = state.memory.entries
+            hasEntry = state.memory.present
+            for index in hasEntry.indices where !hasEntry[index] { entries[index] = fresh }
+        } else {
+            entries = [ChargerMemory](repeating: fresh, count: state.chargers.count)
+            hasEntry = [Bool](repeating: false, count: state.chargers.count)
+            let remembered = state.memory.chargers
+            if !remembered.isEmpty {
+                for index in state.chargers.indices {
+                    if let entry = remembered[chargerIDs[index]] {
+                        entries[index] = entry
+                        hasEntry[index] = true
+                    }
                 }
             }
         }
-        for index in state.chargers.indices {
-            let rotation = state.chargers[index].charger.rotation
-            let terminalCount = state.chargers[index].charger.terminalCount
-            let measured = state.chargers[index].measured
-            let draw = state.chargers[index].draw
-            let minCurrent = state.chargers[index].charger.minCurrent
-            let maxCurrent = state.chargers[index].charger.maxCurrent
-            var gridPhases = rotation.gridPhases(terminalCount: terminalCount)
-            if hasEntry[index], let active = entries[index].activeTerminals, rotation != .unknown,
-                !(0..<terminalCount).contains(where: {
-                    active & (1 << UInt8($0)) == 0 && measured[$0] >= 1
-                })
-            {
-                gridPhases = PhaseSet(
-                    (0..<terminalCount).filter { active & (1 << UInt8($0)) != 0 }
-                        .compactMap { rotation.gridPhase(ofTerminal: $0) }
-                )
-            }
-            let firstConstraint = constraintList.count
-            for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 { constraintList.append(phase) }
-            let direct = constraintList.count - firstConstraint
-            let leafCircuit = state.chargers[index].charger.circuit.flatMap { circuitNumber($0) }
-            var circuit = leafCircuit
-            var hops = 0
-            while let current = circuit, hops <= site.circuits.count {
-                for offset in 0..<direct {
-                    constraintList.append(3 + 3 * current + constraintList[firstConstraint + offset])
+        do {
+            // The loop works on local arrays (stored back after it): appending to and writing into
+            // this value's own arrays would check their uniqueness for every charger.
+            var facts = [ChargerFacts]()
+            var results = [ChargerAllocation]()
+            var constraintList = [Int]()
+            var capacity = self.capacity
+            results.reserveCapacity(state.chargers.count)
+            facts.reserveCapacity(state.chargers.count)
+            constraintList.reserveCapacity(3 * state.chargers.count * (site.circuits.isEmpty ? 1 : 2))
+            var entries = self.entries
+            var hasEntry = self.hasEntry
+            self.entries = []
+            self.hasEntry = []
+            let circuits = site.circuits
+            let circuitNumbers = circuitIndex
+            let parents = circuitParent
+            let chargers = state.chargers
+            for index in chargers.indices {
+                let charger = chargers[index]
+                let rotation = charger.charger.rotation
+                let terminalCount = charger.charger.terminalCount
+                let measured = charger.measured
+                let draw = charger.draw
+                let minCurrent = charger.charger.minCurrent
+                let maxCurrent = charger.charger.maxCurrent
+                var gridPhases = rotation.gridPhases(terminalCount: terminalCount)
+                if hasEntry[index], let active = entries[index].activeTerminals, rotation != .unknown,
+                    !(0..<terminalCount).contains(where: {
+                        active & (1 << UInt8($0)) == 0 && measured[$0] >= 1
+                    })
+                {
+                    gridPhases = PhaseSet(
+                        (0..<terminalCount).filter { active & (1 << UInt8($0)) != 0 }
+                            .compactMap { rotation.gridPhase(ofTerminal: $0) }
+                    )
                 }
-                circuit = circuitParent[current]
-                hops += 1
-            }
-            let constraints = firstConstraint..<constraintList.count
-            var offline = !state.chargers[index].connected
-            if let last = state.chargers[index].lastReport, now - last > settings.chargerSilentAfter { offline = true }
-            let wants = state.chargers[index].status.hasVehicle && !offline
-            facts.append(
-                ChargerFacts(
-                    gridPhases: gridPhases,
-                    constraints: constraints,
-                    draw: draw,
-                    offline: offline,
-                    wantsCurrent: wants,
-                    minCurrent: minCurrent,
-                    maxCurrent: maxCurrent,
-                    priority: state.chargers[index].charger.priority,
-                    sessionEnergy: state.chargers[index].sessionEnergy,
-                    terminalCount: terminalCount,
-                    measured: measured,
-                    appliedLimit: state.chargers[index].appliedLimit
-                )
-            )
-            results.append(
-                ChargerAllocation(
-                    id: state.chargers[index].charger.id,
-                    current: 0,
-                    reason: .noVehicle,
-                    gridPhases: gridPhases,
-                    minCurrent: minCurrent,
-                    draw: draw,
-                    offline: offline,
-                    circuit: leafCircuit
-                )
-            )
-            if offline {
-                hasEntry[index] = true
-                let since = entries[index].offlineSince ?? now
-                entries[index].offlineSince = since
-                let hold: Double
-                if now - since < settings.offlineReserveTime {
-                    hold = entries[index].lastCurrent
-                    results[index].reason = .offlineReserved
-                } else {
-                    hold = maxCurrent
-                    results[index].reason = .offlineAssumedMaximum
+                let firstConstraint = constraintList.count
+                for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 { constraintList.append(phase) }
+                let direct = constraintList.count - firstConstraint
+                let leafCircuit = charger.charger.circuit.flatMap {
+                    Self.circuitNumber($0, in: circuits, index: circuitNumbers)
                 }
-                results[index].current = hold
-                // Its last measured draw (not more than the reservation) leaves the building load;
-                // whatever it draws now stays in the grid reading, so the reservation covers it.
-                let holding = gridPhases.currents(hold)
-                reserved += holding
-                subtracted += PhaseCurrents.combine(accountedDraw(index), holding, min)
-                for position in constraints where constraintList[position] >= 3 {
-                    capacity[constraintList[position]] -= hold
+                var circuit = leafCircuit
+                var hops = 0
+                while let current = circuit, hops <= site.circuits.count {
+                    for offset in 0..<direct {
+                        constraintList.append(3 + 3 * current + constraintList[firstConstraint + offset])
+                    }
+                    circuit = parents[current]
+                    hops += 1
                 }
-            } else if wants {
-                subtracted += accountedDraw(index)
+                let constraints = firstConstraint..<constraintList.count
+                var offline = !charger.connected
+                if let last = charger.lastReport, now - last > settings.chargerSilentAfter { offline = true }
+                let wants = charger.status.hasVehicle && !offline
+                facts.append(
+                    ChargerFacts(
+                        gridPhases: gridPhases,
+                        constraints: constraints,
+                        draw: draw,
+                        offline: offline,
+                        wantsCurrent: wants,
+                        minCurrent: minCurrent,
+                        maxCurrent: maxCurrent,
+                        priority: charger.charger.priority,
+                        sessionEnergy: charger.sessionEnergy,
+                        terminalCount: terminalCount,
+                        measured: measured,
+                        appliedLimit: charger.appliedLimit
+                    )
+                )
+                results.append(
+                    ChargerAllocation(
+                        id: charger.charger.id,
+                        current: 0,
+                        reason: .noVehicle,
+                        gridPhases: gridPhases,
+                        minCurrent: minCurrent,
+                        draw: draw,
+                        offline: offline,
+                        circuit: leafCircuit
+                    )
+                )
+                if offline {
+                    hasEntry[index] = true
+                    let since = entries[index].offlineSince ?? now
+                    entries[index].offlineSince = since
+                    let hold: Double
+                    if now - since < settings.offlineReserveTime {
+                        hold = entries[index].lastCurrent
+                        results[index].reason = .offlineReserved
+                    } else {
+                        hold = maxCurrent
+                        results[index].reason = .offlineAssumedMaximum
+                    }
+                    results[index].current = hold
+                    // Its last measured draw (not more than the reservation) leaves the building load;
+                    // whatever it draws now stays in the grid reading, so the reservation covers it.
+                    let holding = gridPhases.currents(hold)
+                    reserved += holding
+                    subtracted += PhaseCurrents.combine(
+                        Self.accountedDraw(charger, now: now, settings: settings),
+                        holding,
+                        min
+                    )
+                    for position in constraints where constraintList[position] >= 3 {
+                        capacity[constraintList[position]] -= hold
+                    }
+                } else if wants {
+                    subtracted += Self.accountedDraw(charger, now: now, settings: settings)
+                }
             }
+            self.facts = facts
+            self.results = results
+            self.constraintList = constraintList
+            self.capacity = capacity
+            self.entries = entries
+            self.hasEntry = hasEntry
         }
 
         // Stage 4: building load per phase.
@@ -282,10 +326,12 @@ private struct AllocatorRun {
             hasEntry[index] = true
             Self.remember(current: current, now: now, in: &entries[index])
         }
-        var memory = AllocationMemory(chargers: Dictionary(minimumCapacity: state.chargers.count))
-        for index in entries.indices {
-            if hasEntry[index] { memory.chargers[state.chargers[index].charger.id] = entries[index] }
-        }
+        let memory = AllocationMemory(
+            ids: chargerIDs,
+            entries: entries,
+            present: hasEntry,
+            idsAreDistinct: idsAreDistinct
+        )
 
         return Allocation(
             time: now,
@@ -321,8 +367,7 @@ private struct AllocatorRun {
 
     /// The index of the circuit with this id. Most sites have a few circuits: comparing short ids
     /// is cheaper than hashing them (the last match wins, as in `circuitIndex`).
-    func circuitNumber(_ id: String) -> Int? {
-        let circuits = state.site.circuits
+    static func circuitNumber(_ id: String, in circuits: [Circuit], index circuitIndex: [String: Int]) -> Int? {
         guard circuits.count <= 16 else { return circuitIndex[id] }
         return circuits.lastIndex { $0.id == id }
     }
@@ -349,16 +394,14 @@ private struct AllocatorRun {
     /// What a charger's draw takes off the grid reading to give the building load: its measured
     /// current through its rotation, but not more than its limit (plus tolerance) once it had time
     /// to follow it. Excess beyond that stays in the building load, so others make room for it.
-    func accountedDraw(_ index: Int) -> PhaseCurrents {
-        var terminals = state.chargers[index].measured
-        if let limit = state.chargers[index].appliedLimit, let since = state.chargers[index].appliedSince,
-            state.now - since >= settings.followGrace
-        {
+    static func accountedDraw(_ charger: ChargerState, now: Double, settings: AllocationSettings) -> PhaseCurrents {
+        var terminals = charger.measured
+        if let limit = charger.appliedLimit, let since = charger.appliedSince, now - since >= settings.followGrace {
             terminals = terminals.map { min($0, limit + settings.followTolerance) }
         }
-        let count = state.chargers[index].charger.terminalCount
+        let count = charger.charger.terminalCount
         for terminal in count..<3 { terminals[terminal] = 0 }
-        return state.chargers[index].charger.rotation.toGrid(terminals, terminalCount: count)
+        return charger.charger.rotation.toGrid(terminals, terminalCount: count)
     }
 
     /// Stages 6 to 9 for the chargers whose car may take current.
@@ -427,15 +470,33 @@ private struct AllocatorRun {
         }
 
         // Stage 7 (second half): admit minimums in turn order while they fit.
-        // Sorted as compact keys (higher priority first: ~priority reverses the order without
-        // overflow), then the candidates are put in that order; the index makes the order total.
-        var order = [(Int, Int, Double, Int)]()
-        order.reserveCapacity(candidates.count)
-        for (position, candidate) in candidates.enumerated() {
-            order.append((~candidate.priority, candidate.turnClass, candidate.energy, position))
+        // The order is (priority, highest first; turn class; energy; position). Priorities are few
+        // tiers: ordered by energy in linear time, then grouped by (priority tier, turn class).
+        var priorities = [Int]()
+        for candidate in candidates where !priorities.contains(candidate.priority) {
+            priorities.append(candidate.priority)
+            if priorities.count > 16 { break }
         }
-        order.sort { $0 < $1 }
-        candidates = order.map { candidates[$0.3] }
+        if candidates.count >= KeyOrder.radixThreshold, priorities.count <= 16,
+            let byEnergy = KeyOrder.ascending(candidates.map(\.energy))
+        {
+            priorities.sort(by: >)
+            let groups = candidates.map { candidate in
+                priorities.firstIndex(of: candidate.priority)! * 4 + candidate.turnClass
+            }
+            let order = KeyOrder.grouped(groups, groupCount: 4 * priorities.count, within: byEnergy)
+            candidates = order.map { candidates[$0] }
+        } else {
+            // Few candidates, many tiers or an energy that is not a number: compact keys (~priority reverses the
+            // order without overflow); the position makes the order total.
+            var order = [(Int, Int, Double, Int)]()
+            order.reserveCapacity(candidates.count)
+            for (position, candidate) in candidates.enumerated() {
+                order.append((~candidate.priority, candidate.turnClass, candidate.energy, position))
+            }
+            order.sort { $0 < $1 }
+            candidates = order.map { candidates[$0.3] }
+        }
         var floorUse = [Double](repeating: 0, count: capacity.count)
         var admitted = [Candidate]()
         admitted.reserveCapacity(candidates.count)

@@ -65,21 +65,13 @@ struct WaterFilling {
         var phase = [UInt8](repeating: 0, count: count)
         // Join and leave order: by floor (ceiling), then by index. (value, index) pairs compare
         // lexicographically, so this is a total order and any sort gives the same sequence.
-        var joinKeys = [(Double, Int)]()
-        var leaveKeys = [(Double, Int)]()
-        joinKeys.reserveCapacity(count)
-        leaveKeys.reserveCapacity(count)
-        for (index, item) in items.enumerated() {
-            joinKeys.append((item.floor, index))
-            leaveKeys.append((item.ceiling, index))
-        }
-        // Floors are mostly alike (6 A), so the join order is often the index order already.
-        if !isAscending(joinKeys) { joinKeys.sort { $0 < $1 } }
-        if !isAscending(leaveKeys) { leaveKeys.sort { $0 < $1 } }
+        let joinOrder = order(items.map(\.floor))
+        let leaveOrder = order(items.map(\.ceiling))
         var joinPointer = 0
         var leavePointer = 0
-        var level = joinKeys[0].0
+        var level = items[joinOrder[0]].floor
         let epsilon = 1e-9
+        var anySaturated = false
 
         func freeze(_ index: Int, at value: Double, bound: Bound) {
             if phase[index] == 1 {
@@ -91,14 +83,17 @@ struct WaterFilling {
 
         while true {
             // Chargers whose floor the level reached start rising with it.
-            while joinPointer < count, joinKeys[joinPointer].0 <= level + epsilon {
-                let index = joinKeys[joinPointer].1
+            while joinPointer < count, items[joinOrder[joinPointer]].floor <= level + epsilon {
+                let index = joinOrder[joinPointer]
                 joinPointer += 1
                 let item = items[index]
                 var full: Int?
-                for position in item.constraints where saturated[constraintList[position]] {
-                    full = constraintList[position]
-                    break
+                // (No constraint is full before the first one fills up: most items join before that.)
+                if anySaturated {
+                    for position in item.constraints where saturated[constraintList[position]] {
+                        full = constraintList[position]
+                        break
+                    }
                 }
                 if let full {
                     phase[index] = 2
@@ -112,8 +107,8 @@ struct WaterFilling {
                 }
             }
             // Chargers whose ceiling the level reached stop.
-            while leavePointer < count, leaveKeys[leavePointer].0 <= level + epsilon {
-                let index = leaveKeys[leavePointer].1
+            while leavePointer < count, items[leaveOrder[leavePointer]].ceiling <= level + epsilon {
+                let index = leaveOrder[leavePointer]
                 leavePointer += 1
                 if phase[index] == 1 { freeze(index, at: items[index].ceiling, bound: .ceiling) }
             }
@@ -122,6 +117,7 @@ struct WaterFilling {
                 let room = capacity[constraint] - usage[constraint]
                 if room <= epsilon * max(1, abs(capacity[constraint])) && slope[constraint] > 0 {
                     saturated[constraint] = true
+                    anySaturated = true
                     for member in memberStart[constraint]..<memberStart[constraint + 1] {
                         let index = memberList[member]
                         if phase[index] == 1 { freeze(index, at: level, bound: .constraint(constraint)) }
@@ -130,9 +126,9 @@ struct WaterFilling {
             }
             // The next event: a floor, a ceiling, or a constraint filling up.
             var next = Double.infinity
-            if joinPointer < count { next = joinKeys[joinPointer].0 }
-            while leavePointer < count, phase[leaveKeys[leavePointer].1] == 2 { leavePointer += 1 }
-            if leavePointer < count { next = min(next, leaveKeys[leavePointer].0) }
+            if joinPointer < count { next = items[joinOrder[joinPointer]].floor }
+            while leavePointer < count, phase[leaveOrder[leavePointer]] == 2 { leavePointer += 1 }
+            if leavePointer < count { next = min(next, items[leaveOrder[leavePointer]].ceiling) }
             for constraint in 0..<constraintCount where slope[constraint] > 0 {
                 let room = max(0, capacity[constraint] - usage[constraint])
                 next = min(next, level + room / Double(slope[constraint]))
@@ -147,13 +143,19 @@ struct WaterFilling {
         return results
     }
 
-    /// Whether `keys` is already in ascending order (then sorting it would change nothing).
-    private static func isAscending(_ keys: [(Double, Int)]) -> Bool {
-        var index = 1
-        while index < keys.count {
-            if keys[index] < keys[index - 1] { return false }
-            index += 1
+    /// The indices of `values` ordered as sorted `(value, index)` pairs. Floors are mostly alike
+    /// (6 A), so the join order is often the index order already; otherwise a radix sort, or a
+    /// comparison sort for a few values or when a value is NaN.
+    private static func order(_ values: [Double]) -> [Int] {
+        var ascending = true
+        for index in values.indices.dropFirst() where values[index] < values[index - 1] {
+            ascending = false
+            break
         }
-        return true
+        if ascending { return Array(values.indices) }
+        if values.count >= KeyOrder.radixThreshold, let order = KeyOrder.ascending(values) { return order }
+        var keys = values.enumerated().map { ($0.element, $0.offset) }
+        keys.sort { $0 < $1 }
+        return keys.map(\.1)
     }
 }
