@@ -632,7 +632,7 @@ private struct AllocatorRun {
         if let idleSince = entry.idleSince {
             let interval = min(settings.probeInterval * Double(1 << min(entry.probes, 16)), settings.maxProbeInterval)
             let due = idleSince + interval
-            // Probes of idle cars start together, on a clock grid of their interval (15, 30, 60 min
+            // Probes of idle cars start together, on a clock grid of their interval (30 and 60 min
             // with the defaults): in a full site each probe moves someone else's limit, once per
             // batch rather than once per car, and at most a few batches an hour.
             let slot = interval > 0 ? (now / interval).rounded(.down) * interval : now

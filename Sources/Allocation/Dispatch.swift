@@ -23,8 +23,9 @@
 ///   probe (a car that took nothing, offered its minimum again) goes out in one step.
 /// - An increase never takes a budget over. When there is no room, a start or a probe gets it at
 ///   once from one charger (one that does not use its limit, else the one that got the fewest
-///   limits in the last hour), lowered as far as its minimum; that one gets its share back when
-///   the room returns. Any other increase that has waited `smallGapPersistence` gets the room
+///   limits in the last hour), lowered as far as its minimum; when the room returns within
+///   `probeLoanTime` (the probe found a car that takes nothing), that one gets its limit back in one
+///   step: a limit it drew a minute ago, not a new operating point to ramp to. Any other increase that has waited `smallGapPersistence` gets the room
 ///   from the chargers above their targets.
 /// - Increases smaller than `deadband` are not sent unless (at least half the deadband) they
 ///   persist `smallGapPersistence`.
@@ -47,6 +48,9 @@ public struct LimitDispatcher: Sendable {
     public private(set) var smallGapSince: [ChargerID: Double] = [:]
     /// Since when a charger's increase has waited for room.
     public private(set) var blockedSince: [ChargerID: Double] = [:]
+    /// Chargers cut below their targets to make room for a start or a probe, with the limit they
+    /// had before.
+    public private(set) var lentForProbe: [ChargerID: SentLimit] = [:]
     /// When each charger got its limits of the last hour.
     public private(set) var recentSends: [ChargerID: [Double]] = [:]
 
@@ -61,6 +65,7 @@ public struct LimitDispatcher: Sendable {
         pendingDecreases[id] = nil
         smallGapSince[id] = nil
         blockedSince[id] = nil
+        lentForProbe[id] = nil
     }
 
     /// The limits to send now for `allocation`: first limits, pauses and needed decreases first,
@@ -137,7 +142,13 @@ public struct LimitDispatcher: Sendable {
             }
             let next: Double
             let kind: LimitCommand.Kind
-            if persistentSmallGap || charger.probing {
+            if let lent = lentForProbe[charger.id], lent.current > previous.current,
+                now - lent.time <= settings.probeLoanTime
+            {
+                // Cut to make room for a probe: it gets back what it had, in one step, as soon as
+                // the room returns (a limit it drew a minute ago, not a new operating point).
+                (next, kind) = (min(target, lent.current), .increase)
+            } else if persistentSmallGap || charger.probing {
                 (next, kind) = (target, .increase)
             } else if previous.current == 0 {
                 var start = min(target, max(charger.minCurrent, target * settings.increaseFraction))
@@ -288,6 +299,11 @@ public struct LimitDispatcher: Sendable {
             commands.append(send(charger, current: next, previous: previous, kind: .decrease, now: now))
             loads.add(next - previous, for: charger)
             remaining -= previous - next
+            if next < charger.current {
+                // A second cut within the loan keeps the limit it had before the first.
+                let earlier = lentForProbe[charger.id].flatMap { now - $0.time <= settings.probeLoanTime ? $0 : nil }
+                lentForProbe[charger.id] = SentLimit(current: max(previous, earlier?.current ?? 0), time: now)
+            }
         }
     }
 
@@ -307,6 +323,9 @@ public struct LimitDispatcher: Sendable {
         sent[charger.id] = limit
         smallGapSince[charger.id] = nil
         blockedSince[charger.id] = nil
+        if let lent = lentForProbe[charger.id], current >= lent.current || current == 0 {
+            lentForProbe[charger.id] = nil
+        }
         var times = recentSends[charger.id, default: []]
         times.removeAll { $0 <= now - 3600 }
         times.append(now)
@@ -386,6 +405,9 @@ public struct DispatchSettings: Sendable, Equatable, Codable {
     public var decreaseFollowTimeout: Double = 20
     /// A car drawing up to this many amperes above its limit counts as following it.
     public var followTolerance: Double = 1
+    /// A charger cut below its target to make room for a probe gets its limit back in one step
+    /// when the room returns within this many seconds; later, increases ramp as usual.
+    public var probeLoanTime: Double = 300
     /// A lower target that breaks no budget is withheld (the charger keeps its limit until someone
     /// needs the room) when it is less than this many amperes lower; a larger cut goes out at once,
     /// so that shares stay fair after a limit drops.

@@ -98,11 +98,33 @@ import Testing
         let start = dispatcher.step(wake(at: 105, aDraws: 9))
         #expect(start.map(\.chargerID) == ["e"])
         #expect(start.first?.current == 6)
-        // The car takes nothing: e pauses, and only a climbs back (half the gap per settle time).
+        // The car takes nothing: e pauses, and only a gets back the limit it had, in one step
+        // (a limit it drew a minute ago, not a new operating point to ramp to).
         let end = dispatcher.step(full(at: 165, aDraws: 9))
         #expect(end.map(\.chargerID) == ["e", "a"])
-        #expect(end.map(\.current) == [0, 12])
-        #expect(dispatcher.step(full(at: 175, aDraws: 12)).map(\.current) == [13.5])
+        #expect(end.map(\.current) == [0, 15])
+        #expect(dispatcher.step(full(at: 175, aDraws: 15)).isEmpty)
+    }
+
+    @Test func aChargerCutForAProbeGetsItsLimitBackInOneStepOnlyWithinTheLoanTime() {
+        /// The woken car takes its minimum and charges on: a stays cut until the others give up
+        /// what they hold above their targets (after the persistence time and their cars'
+        /// following), at about 250 s. Returns a's increases.
+        func increasesOfA(loanTime: Double) -> [Double] {
+            var settings = DispatchSettings()
+            settings.probeLoanTime = loanTime
+            var dispatcher = LimitDispatcher(settings: settings)
+            _ = dispatcher.step(full(at: 0))
+            var increases: [Double] = []
+            for time in stride(from: 100.0, to: 500, by: 1) {
+                let commands = dispatcher.step(wake(at: time, aDraws: time == 100 ? 15 : 9))
+                increases += commands.filter { $0.chargerID == "a" && $0.kind == .increase }.map(\.current)
+            }
+            return increases
+        }
+        #expect(increasesOfA(loanTime: 300) == [13.5])
+        // After the loan the way back is an ordinary ramp: half the gap (4.5 A) first.
+        #expect(increasesOfA(loanTime: 60).first == 11.2)
     }
 
     @Test func aChargerWhoseCarDoesNotUseItsLimitMakesRoomFirst() {

@@ -37,6 +37,23 @@ import Testing
         #expect(scenario.name == "minimal.yaml")
     }
 
+    @Test func dispatchSettingsAreRead() throws {
+        let text =
+            minimal + """
+                dispatch: {settle_time: 20s, increase_fraction: 0.25, deadband: 1.5, small_gap_persistence: 5m,
+                           withheld_decrease: 3, unused_margin: 4, probe_loan_time: 2m}
+
+                """
+        let dispatch = try ScenarioLoader.parse(text, file: "dispatch.yaml").dispatch
+        #expect(dispatch.settleTime == 20)
+        #expect(dispatch.increaseFraction == 0.25)
+        #expect(dispatch.deadband == 1.5)
+        #expect(dispatch.smallGapPersistence == 300)
+        #expect(dispatch.withheldDecrease == 3)
+        #expect(dispatch.unusedMargin == 4)
+        #expect(dispatch.probeLoanTime == 120)
+    }
+
     @Test func errorsNameFileLineAndKey() {
         let yaml = minimal.replacingOccurrences(of: "  - id: a\n", with: "  - id: a\n    max_current: lots\n")
         do {

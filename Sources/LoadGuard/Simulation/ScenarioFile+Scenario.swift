@@ -47,6 +47,10 @@ extension ScenarioFile {
             dispatchSettings.increaseFraction = value
         }
         if let value = dispatch?.deadband { dispatchSettings.deadband = value }
+        if let value = dispatch?.smallGapPersistence { dispatchSettings.smallGapPersistence = value.seconds }
+        if let value = dispatch?.withheldDecrease { dispatchSettings.withheldDecrease = value }
+        if let value = dispatch?.unusedMargin { dispatchSettings.unusedMargin = value }
+        if let value = dispatch?.probeLoanTime { dispatchSettings.probeLoanTime = value.seconds }
 
         // Chargers.
         var chargerModels = [Charger]()

@@ -126,11 +126,19 @@ struct ScenarioFile: Decodable {
         var settleTime: DurationValue?
         var increaseFraction: Double?
         var deadband: Double?
+        var smallGapPersistence: DurationValue?
+        var withheldDecrease: Double?
+        var unusedMargin: Double?
+        var probeLoanTime: DurationValue?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case settleTime = "settle_time"
             case increaseFraction = "increase_fraction"
             case deadband
+            case smallGapPersistence = "small_gap_persistence"
+            case withheldDecrease = "withheld_decrease"
+            case unusedMargin = "unused_margin"
+            case probeLoanTime = "probe_loan_time"
         }
 
         init(from decoder: any Decoder) throws {
@@ -139,6 +147,10 @@ struct ScenarioFile: Decodable {
             settleTime = try container.decodeIfPresent(DurationValue.self, forKey: .settleTime)
             increaseFraction = try container.decodeIfPresent(Double.self, forKey: .increaseFraction)
             deadband = try container.decodeIfPresent(Double.self, forKey: .deadband)
+            smallGapPersistence = try container.decodeIfPresent(DurationValue.self, forKey: .smallGapPersistence)
+            withheldDecrease = try container.decodeIfPresent(Double.self, forKey: .withheldDecrease)
+            unusedMargin = try container.decodeIfPresent(Double.self, forKey: .unusedMargin)
+            probeLoanTime = try container.decodeIfPresent(DurationValue.self, forKey: .probeLoanTime)
         }
     }
 
