@@ -8,30 +8,33 @@
 ///
 /// Rules (defaults in ``DispatchSettings``):
 /// - The first limit for a charger goes out at once (its own default may be its maximum); so do
-///   pauses. Withheld decreases go out as soon as the limits in force would break the unbalance
-///   limit.
-/// - A lower target is sent when the limits in force would otherwise exceed a budget: at once,
-///   cutting the whole overshoot in one step, taken from the chargers above their targets (the
-///   largest excess first, each to its target). A lower target that breaks no budget is withheld:
-///   the charger keeps its limit until someone needs the room.
+///   pauses and cuts of `withheldDecrease` or more, to the full target, so that shares stay fair
+///   after a limit drops.
+/// - A smaller cut is withheld while no budget needs it: the charger keeps its limit until someone
+///   needs the room. When the limits in force would exceed a budget, the whole overshoot is cut at
+///   once from the chargers above their targets (those whose car does not use its limit first,
+///   then the largest excess), each to its target. Withheld cuts also go out as soon as the limits
+///   in force would break the unbalance limit.
 /// - Increases wait while a decrease has not taken effect yet (the freed current is not there
 ///   until the car follows), while the grid measurement is stale, until the charger's settle time
-///   has passed since its last limit, and while the car draws clearly less than the limit it has
-///   (it would not use more). Then they close at most `increaseFraction` of the remaining gap, but
-///   at least `deadband`, and all of it when less than `deadband` would remain (a ramp does not end
-///   in a tiny step). A start (from 0) begins at max(minimum, `increaseFraction` × target); a
-///   probe (a car that took nothing, offered its minimum again) goes out in one step.
+///   has passed since its last limit, and while the car draws clearly less than a limit it has had
+///   for `unusedAfter` (it would not use more). Then they close at most `increaseFraction` of the
+///   remaining gap, but at least `deadband`, and all of it when less than `deadband` would remain
+///   (a ramp does not end in a tiny step). A start (from 0) begins at max(minimum,
+///   `increaseFraction` × target); a probe (a car that took nothing, offered its minimum again)
+///   goes out in one step.
 /// - An increase never takes a budget over. When there is no room, a start or a probe gets it at
-///   once from one charger (one that does not use its limit, else the one that got the fewest
-///   limits in the last hour), lowered as far as its minimum; when the room returns within
-///   `probeLoanTime` (the probe found a car that takes nothing), that one gets its limit back in one
-///   step: a limit it drew a minute ago, not a new operating point to ramp to. Any other increase that has waited `smallGapPersistence` gets the room
-///   from the chargers above their targets.
+///   once from one charger (one that does not use its limit, else one on fewer phases, else the
+///   one that got the fewest limits in the last hour), lowered as far as its minimum. When the
+///   room returns within `probeLoanTime` (the probe found a car that takes nothing), that one gets
+///   its limit back in one step: a limit it drew a minute ago, not a new operating point to ramp
+///   to. Any other increase that has waited `smallGapPersistence` gets the room from the chargers
+///   above their targets.
 /// - Increases smaller than `deadband` are not sent unless (at least half the deadband) they
 ///   persist `smallGapPersistence`.
 /// - So in steady state a charger gets at most one limit per settle time, and none while nothing
-///   changes; a probe of an idle car costs one other charger a decrease and its way back instead
-///   of moving every charger on the phase twice.
+///   changes; a probe of an idle car costs one other charger a cut and its way back instead of
+///   moving every charger on the phase twice.
 public struct LimitDispatcher: Sendable {
     /// A limit sent to a charger and when.
     public struct SentLimit: Sendable, Equatable, Codable {
@@ -136,8 +139,11 @@ public struct LimitDispatcher: Sendable {
                 }
             }
             guard now - previous.time >= settings.settleTime else { continue }
-            // A car that does not use the limit it has would not use a higher one either.
-            if previous.current > 0, !charger.probing, charger.draw + settings.unusedMargin < previous.current {
+            // A car that does not use the limit it has (given time for a charger's next meter
+            // report) would not use a higher one either.
+            if previous.current > 0, !charger.probing, now - previous.time >= settings.unusedAfter,
+                charger.draw + settings.unusedMargin < previous.current
+            {
                 continue
             }
             let next: Double
@@ -415,6 +421,9 @@ public struct DispatchSettings: Sendable, Equatable, Codable {
     /// A car drawing more than this many amperes below its limit does not use it: its increases
     /// wait, and it is the first to make room for others.
     public var unusedMargin: Double = 3
+    /// ...once its limit is this many seconds old: a charger reports what its car draws every
+    /// 10–60 s (OCPP MeterValueSampleInterval), so a fresh increase shows later.
+    public var unusedAfter: Double = 60
 
     public init() {}
 }
