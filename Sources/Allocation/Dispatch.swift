@@ -56,6 +56,7 @@ public struct LimitDispatcher: Sendable {
     public private(set) var lentForProbe: [ChargerID: SentLimit] = [:]
     /// When each charger got its limits of the last hour.
     public private(set) var recentSends: [ChargerID: [Double]] = [:]
+    private var lastTrim = -Double.infinity
 
     public init(settings: DispatchSettings = DispatchSettings()) {
         self.settings = settings
@@ -86,7 +87,12 @@ public struct LimitDispatcher: Sendable {
             return !charger.offline && charger.draw > limit.current + tolerance
                 && now - limit.time < settings.decreaseFollowTimeout
         }
-        recentSends = recentSends.filter { _, times in times.last.map { $0 > now - 3600 } ?? false }
+        // Chargers that got nothing for an hour are forgotten now and then (each list is also
+        // trimmed whenever its charger gets a limit).
+        if now - lastTrim >= 600 {
+            lastTrim = now
+            recentSends = recentSends.filter { _, times in times.last.map { $0 > now - 3600 } ?? false }
+        }
 
         // First pass: first limits, pauses and unbalance cuts go out at once.
         var commands: [LimitCommand] = []
@@ -389,7 +395,16 @@ struct Loads {
     }
 
     mutating func add(_ current: Double, for charger: ChargerAllocation) {
-        for constraint in constraints(of: charger) { load[constraint] += current }
+        for phase in GridPhase.allCases where charger.gridPhases.contains(phase) {
+            load[phase.rawValue] += current
+            var circuit = charger.circuit
+            var hops = 0
+            while let index = circuit, index < parents.count, hops <= parents.count {
+                load[3 + 3 * index + phase.rawValue] += current
+                circuit = parents[index]
+                hops += 1
+            }
+        }
     }
 
     func over(_ constraint: Int) -> Double { load[constraint] - budget[constraint] }
