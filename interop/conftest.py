@@ -36,8 +36,9 @@ class Lab:
     async def loadguard(self, **kwargs: Any) -> LoadGuard:
         binary = require_binary()
         name = kwargs.pop("name", f"loadguard{len(self.loadguards) + 1}")
+        args = kwargs.pop("args", None)
         config = make_config(self.workdir, name=name, **kwargs)
-        loadguard = LoadGuard(binary, self.workdir, config, name)
+        loadguard = LoadGuard(binary, self.workdir, config, name, args=args)
         self.loadguards.append(loadguard)
         await loadguard.start()
         return loadguard

@@ -99,8 +99,16 @@ class ApiResponse:
 class LoadGuard:
     """One LoadGuard process with its own config, ports and trace file."""
 
-    def __init__(self, binary: pathlib.Path, workdir: pathlib.Path, config: dict[str, Any], name: str) -> None:
+    def __init__(
+        self,
+        binary: pathlib.Path,
+        workdir: pathlib.Path,
+        config: dict[str, Any],
+        name: str,
+        args: list[str] | None = None,
+    ) -> None:
         self.binary = binary
+        self.args = list(args or [])
         self.workdir = workdir
         self.config = config
         self.name = name
@@ -129,7 +137,7 @@ class LoadGuard:
         self.config_path.write_text(to_yaml(self.config) + "\n")
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [str(self.binary), "run", "--config", str(self.config_path)],
+            [str(self.binary), "run", "--config", str(self.config_path), *self.args],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
