@@ -37,135 +37,176 @@ struct WaterFilling {
         let count = items.count
         guard count > 0 else { return [] }
         let constraintCount = capacity.count
-        var results = [Result](repeating: Result(value: 0, bound: .ceiling), count: count)
-        var usage = [Double](repeating: 0, count: constraintCount)
-        var slope = [Int](repeating: 0, count: constraintCount)
-        var saturated = [Bool](repeating: false, count: constraintCount)
-        // The items on each constraint, as one flat list: members of constraint c are
-        // memberList[memberStart[c]..<memberStart[c + 1]], in item order.
-        var memberStart = [Int](repeating: 0, count: constraintCount + 1)
-        // 0 pending (level below floor), 1 active, 2 frozen
-        var phase = [UInt8](repeating: 0, count: count)
         // Join and leave order: by floor (ceiling), then by index. (value, index) pairs compare
         // lexicographically, so this is a total order and any sort gives the same sequence.
         let joinOrder = order(items.map(\.floor))
         let leaveOrder = order(items.map(\.ceiling))
-        // The passes over every (item, constraint) pair work on spans: writing through the arrays
-        // would check their uniqueness for every pair, which cost more than the filling itself.
-        do {
-            let items = items.span
-            let constraintList = constraintList.span
-            var usage = usage.mutableSpan
-            var starts = memberStart.mutableSpan
-            for index in items.indices {
-                let floor = items[index].floor
-                for position in items[index].constraints {
-                    let constraint = constraintList[position]
-                    usage[constraint] += floor
-                    starts[constraint + 1] += 1
-                }
-            }
-            for constraint in 0..<constraintCount { starts[constraint + 1] += starts[constraint] }
+        // The passes over every (item, constraint) pair are what a fill costs. Every index is
+        // checked once (item ranges here, constraint indices in the first pass); the passes then
+        // work on unsafe buffers, without a bounds or uniqueness check per pair.
+        for item in items {
+            precondition(item.constraints.lowerBound >= 0 && item.constraints.upperBound <= constraintList.count)
         }
-        var memberList = [Int](repeating: 0, count: memberStart[constraintCount])
-        do {
-            let items = items.span
-            let constraintList = constraintList.span
-            var members = memberList.mutableSpan
-            var memberFill = memberStart
-            var next = memberFill.mutableSpan
-            for index in items.indices {
-                for position in items[index].constraints {
-                    let constraint = constraintList[position]
-                    members[next[constraint]] = index
-                    next[constraint] += 1
-                }
+        var scratch = Scratch(items: count, constraints: constraintCount)
+        defer { scratch.deallocate() }
+        return constraintList.withUnsafeBufferPointer { constraintList in
+            items.withUnsafeBufferPointer { items in
+                scratch.fill(
+                    items,
+                    constraintList: constraintList,
+                    capacity: capacity,
+                    joinOrder: joinOrder,
+                    leaveOrder: leaveOrder
+                )
             }
         }
-        var joinPointer = 0
-        var leavePointer = 0
-        var level = items[joinOrder[0]].floor
-        let epsilon = 1e-9
-        var anySaturated = false
+    }
 
-        let itemSpan = items.span
-        let constraints = constraintList.span
-        var slopes = slope.mutableSpan
-        var phases = phase.mutableSpan
-        var outcomes = results.mutableSpan
-        var used = usage.mutableSpan
-        var full = saturated.mutableSpan
-        let capacities = capacity.span
-        let starts = memberStart.span
-        let members = memberList.span
-        while true {
-            // Chargers whose floor the level reached start rising with it.
-            while joinPointer < count, itemSpan[joinOrder[joinPointer]].floor <= level + epsilon {
-                let index = joinOrder[joinPointer]
-                joinPointer += 1
-                let item = itemSpan[index]
-                var fullConstraint: Int?
-                // (No constraint is full before the first one fills up: most items join before that.)
-                if anySaturated {
-                    for position in item.constraints where full[constraints[position]] {
-                        fullConstraint = constraints[position]
-                        break
+    /// The working state of one fill, in buffers it owns (see ``fill(_:constraintList:capacity:)``).
+    private struct Scratch {
+        var results: UnsafeMutableBufferPointer<Result>
+        var usage: UnsafeMutableBufferPointer<Double>
+        /// How many active items each constraint has: its usage rises this fast with the level.
+        var slope: UnsafeMutableBufferPointer<Int>
+        var saturated: UnsafeMutableBufferPointer<Bool>
+        /// The items on each constraint, as one flat list: members of constraint c are
+        /// memberList[memberStart[c]..<memberStart[c + 1]], in item order.
+        var memberStart: UnsafeMutableBufferPointer<Int>
+        var memberList: UnsafeMutableBufferPointer<Int>
+        /// 0 pending (level below floor), 1 active, 2 frozen.
+        var phase: UnsafeMutableBufferPointer<UInt8>
+
+        init(items count: Int, constraints constraintCount: Int) {
+            func buffer<Element>(_ count: Int, _ value: Element) -> UnsafeMutableBufferPointer<Element> {
+                let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: count)
+                buffer.initialize(repeating: value)
+                return buffer
+            }
+            results = buffer(count, Result(value: 0, bound: .ceiling))
+            usage = buffer(constraintCount, 0)
+            slope = buffer(constraintCount, 0)
+            saturated = buffer(constraintCount, false)
+            memberStart = buffer(constraintCount + 1, 0)
+            memberList = buffer(0, 0)
+            phase = buffer(count, 0)
+        }
+
+        func deallocate() {
+            results.deallocate()
+            usage.deallocate()
+            slope.deallocate()
+            saturated.deallocate()
+            memberStart.deallocate()
+            memberList.deallocate()
+            phase.deallocate()
+        }
+
+        mutating func fill(
+            _ items: UnsafeBufferPointer<Item>,
+            constraintList: UnsafeBufferPointer<Int>,
+            capacity: [Double],
+            joinOrder: [Int],
+            leaveOrder: [Int]
+        ) -> [Result] {
+            let count = items.count
+            let constraintCount = capacity.count
+            for item in items {
+                for position in item.constraints {
+                    let constraint = constraintList[position]
+                    precondition(constraint >= 0 && constraint < constraintCount)
+                    usage[constraint] += item.floor
+                    memberStart[constraint + 1] += 1
+                }
+            }
+            for constraint in 0..<constraintCount { memberStart[constraint + 1] += memberStart[constraint] }
+            memberList.deallocate()
+            memberList = .allocate(capacity: memberStart[constraintCount])
+            let memberFill = UnsafeMutableBufferPointer<Int>.allocate(capacity: constraintCount + 1)
+            defer { memberFill.deallocate() }
+            _ = memberFill.initialize(from: memberStart)
+            for (index, item) in items.enumerated() {
+                for position in item.constraints {
+                    let constraint = constraintList[position]
+                    memberList.initializeElement(at: memberFill[constraint], to: index)
+                    memberFill[constraint] += 1
+                }
+            }
+
+            var joinPointer = 0
+            var leavePointer = 0
+            var level = items[joinOrder[0]].floor
+            let epsilon = 1e-9
+            var anySaturated = false
+
+            func freeze(_ index: Int, at value: Double, bound: Bound) {
+                if phase[index] == 1 {
+                    for position in items[index].constraints { slope[constraintList[position]] -= 1 }
+                }
+                phase[index] = 2
+                results[index] = Result(value: value, bound: bound)
+            }
+
+            while true {
+                // Chargers whose floor the level reached start rising with it.
+                while joinPointer < count, items[joinOrder[joinPointer]].floor <= level + epsilon {
+                    let index = joinOrder[joinPointer]
+                    joinPointer += 1
+                    let item = items[index]
+                    var full: Int?
+                    // (No constraint is full before the first one fills up: most items join before that.)
+                    if anySaturated {
+                        for position in item.constraints where saturated[constraintList[position]] {
+                            full = constraintList[position]
+                            break
+                        }
+                    }
+                    if let full {
+                        phase[index] = 2
+                        results[index] = Result(value: item.floor, bound: .constraint(full))
+                    } else if item.ceiling <= item.floor + epsilon {
+                        phase[index] = 2
+                        results[index] = Result(value: item.ceiling, bound: .ceiling)
+                    } else {
+                        phase[index] = 1
+                        for position in item.constraints { slope[constraintList[position]] += 1 }
                     }
                 }
-                if let fullConstraint {
-                    phases[index] = 2
-                    outcomes[index] = Result(value: item.floor, bound: .constraint(fullConstraint))
-                } else if item.ceiling <= item.floor + epsilon {
-                    phases[index] = 2
-                    outcomes[index] = Result(value: item.ceiling, bound: .ceiling)
-                } else {
-                    phases[index] = 1
-                    for position in item.constraints { slopes[constraints[position]] += 1 }
+                // Chargers whose ceiling the level reached stop.
+                while leavePointer < count, items[leaveOrder[leavePointer]].ceiling <= level + epsilon {
+                    let index = leaveOrder[leavePointer]
+                    leavePointer += 1
+                    if phase[index] == 1 { freeze(index, at: items[index].ceiling, bound: .ceiling) }
                 }
-            }
-            // Chargers whose ceiling the level reached stop.
-            while leavePointer < count, itemSpan[leaveOrder[leavePointer]].ceiling <= level + epsilon {
-                let index = leaveOrder[leavePointer]
-                leavePointer += 1
-                if phases[index] == 1 {
-                    for position in itemSpan[index].constraints { slopes[constraints[position]] -= 1 }
-                    phases[index] = 2
-                    outcomes[index] = Result(value: itemSpan[index].ceiling, bound: .ceiling)
-                }
-            }
-            // Constraints that are full freeze everyone still rising on them.
-            for constraint in 0..<constraintCount where !full[constraint] {
-                let room = capacities[constraint] - used[constraint]
-                if room <= epsilon * max(1, abs(capacities[constraint])) && slopes[constraint] > 0 {
-                    full[constraint] = true
-                    anySaturated = true
-                    for member in starts[constraint]..<starts[constraint + 1] {
-                        let index = members[member]
-                        if phases[index] == 1 {
-                            for position in itemSpan[index].constraints { slopes[constraints[position]] -= 1 }
-                            phases[index] = 2
-                            outcomes[index] = Result(value: level, bound: .constraint(constraint))
+                // Constraints that are full freeze everyone still rising on them.
+                for constraint in 0..<constraintCount where !saturated[constraint] {
+                    let room = capacity[constraint] - usage[constraint]
+                    if room <= epsilon * max(1, abs(capacity[constraint])) && slope[constraint] > 0 {
+                        saturated[constraint] = true
+                        anySaturated = true
+                        for member in memberStart[constraint]..<memberStart[constraint + 1] {
+                            let index = memberList[member]
+                            if phase[index] == 1 { freeze(index, at: level, bound: .constraint(constraint)) }
                         }
                     }
                 }
+                // The next event: a floor, a ceiling, or a constraint filling up.
+                var next = Double.infinity
+                if joinPointer < count { next = items[joinOrder[joinPointer]].floor }
+                while leavePointer < count, phase[leaveOrder[leavePointer]] == 2 { leavePointer += 1 }
+                if leavePointer < count { next = min(next, items[leaveOrder[leavePointer]].ceiling) }
+                for constraint in 0..<constraintCount where slope[constraint] > 0 {
+                    let room = max(0, capacity[constraint] - usage[constraint])
+                    next = min(next, level + room / Double(slope[constraint]))
+                }
+                guard next.isFinite else { break }
+                let rise = max(0, next - level)
+                for constraint in 0..<constraintCount where slope[constraint] > 0 {
+                    usage[constraint] += rise * Double(slope[constraint])
+                }
+                level = max(level, next)
             }
-            // The next event: a floor, a ceiling, or a constraint filling up.
-            var next = Double.infinity
-            if joinPointer < count { next = itemSpan[joinOrder[joinPointer]].floor }
-            while leavePointer < count, phases[leaveOrder[leavePointer]] == 2 { leavePointer += 1 }
-            if leavePointer < count { next = min(next, itemSpan[leaveOrder[leavePointer]].ceiling) }
-            for constraint in 0..<constraintCount where slopes[constraint] > 0 {
-                let room = max(0, capacities[constraint] - used[constraint])
-                next = min(next, level + room / Double(slopes[constraint]))
-            }
-            guard next.isFinite else { break }
-            let rise = max(0, next - level)
-            for constraint in 0..<constraintCount where slopes[constraint] > 0 {
-                used[constraint] += rise * Double(slopes[constraint])
-            }
-            level = max(level, next)
+            return Array(results)
         }
-        return results
     }
 
     /// The indices of `values` ordered as sorted `(value, index)` pairs. Floors are mostly alike
