@@ -325,29 +325,10 @@ private struct AllocatorRun {
 
         // Stage 10: the results, and memory for the next call; sessions that ended are forgotten.
         var allocated = PhaseCurrents.zero
-        var results = [ChargerAllocation]()
-        results.reserveCapacity(outcomes.count)
         // (Entries are updated in place: a charger's memory is a large value.)
         for index in outcomes.indices {
             let current = outcomes[index].current
-            let gridPhases = facts[index].gridPhases
-            allocated += gridPhases.currents(current)
-            let (source, phase) = Self.limitSource(outcomes[index].binding, constraintSources: constraintSources)
-            results.append(
-                ChargerAllocation(
-                    id: chargerIDs[index],
-                    current: current,
-                    reason: outcomes[index].reason,
-                    source: source,
-                    phase: phase,
-                    gridPhases: gridPhases,
-                    minCurrent: facts[index].minCurrent,
-                    draw: facts[index].draw,
-                    offline: facts[index].offline,
-                    probing: outcomes[index].probing,
-                    circuit: facts[index].circuit
-                )
-            )
+            allocated += facts[index].gridPhases.currents(current)
             if facts[index].offline { continue }
             guard facts[index].wantsCurrent else {
                 hasEntry[index] = false
@@ -355,6 +336,23 @@ private struct AllocatorRun {
             }
             hasEntry[index] = true
             Self.remember(current: current, now: now, in: &entries[index])
+        }
+        let constraintSources = constraintSources
+        let results = outcomes.indices.map { index in
+            let (source, phase) = Self.limitSource(outcomes[index].binding, constraintSources: constraintSources)
+            return ChargerAllocation(
+                id: chargerIDs[index],
+                current: outcomes[index].current,
+                reason: outcomes[index].reason,
+                source: source,
+                phase: phase,
+                gridPhases: facts[index].gridPhases,
+                minCurrent: facts[index].minCurrent,
+                draw: facts[index].draw,
+                offline: facts[index].offline,
+                probing: outcomes[index].probing,
+                circuit: facts[index].circuit
+            )
         }
         let memory = AllocationMemory(
             ids: chargerIDs,
@@ -625,7 +623,12 @@ private struct AllocatorRun {
             for _ in 0..<12 {
                 var totals = building + reserved
                 for candidate in admitted {
-                    totals += facts[candidate.index].gridPhases.currents(values[candidate.index])
+                    // (What `gridPhases.currents(value)` adds, without building the value.)
+                    let phases = facts[candidate.index].gridPhases.rawValue
+                    let value = values[candidate.index]
+                    totals.l1 += phases & 1 != 0 ? value : 0
+                    totals.l2 += phases & 2 != 0 ? value : 0
+                    totals.l3 += phases & 4 != 0 ? value : 0
                 }
                 let light = GridPhase.allCases.min { totals[$0] < totals[$1] }!
                 // Heaviest phase first; a phase whose excess no charger can reduce (building load
@@ -896,7 +899,11 @@ private struct AllocatorRun {
         for riser in risers where !priorities.contains(riser.priority) { priorities.append(riser.priority) }
         priorities.sort(by: >)
         for priority in priorities {
-            let tier = priorities.count == 1 ? risers : risers.filter { $0.priority == priority }
+            var tier = risers
+            if priorities.count > 1 {
+                tier.removeAll(keepingCapacity: true)
+                for riser in risers where riser.priority == priority { tier.append(riser) }
+            }
             var items = [WaterFilling.Item]()
             items.reserveCapacity(tier.count)
             var room = [Double](repeating: 0, count: capacity.count)
