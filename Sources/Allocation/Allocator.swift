@@ -49,7 +49,8 @@ public struct SiteAllocator: Sendable {
 private struct ChargerFacts {
     var gridPhases: PhaseSet
     /// Where the indices of the constraints the charger counts on lie in `AllocatorRun.constraintList`:
-    /// site phases, then each ancestor circuit's phases.
+    /// site phases, then each ancestor circuit's phases. Chargers on the same phases and circuit
+    /// share one list.
     var constraints: Range<Int>
     var draw: Double
     var offline: Bool
@@ -95,7 +96,8 @@ private struct AllocatorRun {
     var hasEntry: [Bool] = []
     var outcomes: [Outcome] = []
     var facts: [ChargerFacts] = []
-    /// Every charger's constraint indices, one after the other (see `ChargerFacts.constraints`).
+    /// The constraint indices of every combination of grid phases and circuit that a charger has,
+    /// one list after the other (see `ChargerFacts.constraints`).
     var constraintList: [Int] = []
     var circuitIndex: [String: Int] = [:]
     var circuitParent: [Int?] = []
@@ -179,7 +181,10 @@ private struct AllocatorRun {
             var capacity = self.capacity
             outcomes.reserveCapacity(state.chargers.count)
             facts.reserveCapacity(state.chargers.count)
-            constraintList.reserveCapacity(3 * state.chargers.count * (site.circuits.isEmpty ? 1 : 2))
+            // The list of (circuit, grid phases) at `8 * (circuit + 1) + phases` (circuit −1: none), once
+            // a charger has it. Sites have far fewer such combinations than chargers: each list is
+            // built once.
+            var sharedLists = [Range<Int>?](repeating: nil, count: 8 * (site.circuits.count + 1))
             var entries = self.entries
             var hasEntry = self.hasEntry
             self.entries = []
@@ -207,22 +212,31 @@ private struct AllocatorRun {
                             .compactMap { rotation.gridPhase(ofTerminal: $0) }
                     )
                 }
-                let firstConstraint = constraintList.count
-                for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 { constraintList.append(phase) }
-                let direct = constraintList.count - firstConstraint
                 let leafCircuit = chargers[index].charger.circuit.flatMap {
                     Self.circuitNumber($0, in: circuits, index: circuitNumbers)
                 }
-                var circuit = leafCircuit
-                var hops = 0
-                while let current = circuit, hops <= site.circuits.count {
-                    for offset in 0..<direct {
-                        constraintList.append(3 + 3 * current + constraintList[firstConstraint + offset])
+                let shared = 8 * ((leafCircuit ?? -1) + 1) + Int(gridPhases.rawValue)
+                let constraints: Range<Int>
+                if let list = sharedLists[shared] {
+                    constraints = list
+                } else {
+                    let firstConstraint = constraintList.count
+                    for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 {
+                        constraintList.append(phase)
                     }
-                    circuit = parents[current]
-                    hops += 1
+                    let direct = constraintList.count - firstConstraint
+                    var circuit = leafCircuit
+                    var hops = 0
+                    while let current = circuit, hops <= site.circuits.count {
+                        for offset in 0..<direct {
+                            constraintList.append(3 + 3 * current + constraintList[firstConstraint + offset])
+                        }
+                        circuit = parents[current]
+                        hops += 1
+                    }
+                    constraints = firstConstraint..<constraintList.count
+                    sharedLists[shared] = constraints
                 }
-                let constraints = firstConstraint..<constraintList.count
                 var offline = !chargers[index].connected
                 if let last = chargers[index].lastReport, now - last > settings.chargerSilentAfter { offline = true }
                 let wants = chargers[index].status.hasVehicle && !offline
@@ -275,6 +289,9 @@ private struct AllocatorRun {
             }
             self.facts = facts
             self.outcomes = outcomes
+            // Every constraint index is checked once here: the loops over (charger, constraint) pairs
+            // read them without checks.
+            precondition(constraintList.allSatisfy { capacity.indices.contains($0) })
             self.constraintList = constraintList
             self.capacity = capacity
             self.entries = entries
@@ -454,7 +471,9 @@ private struct AllocatorRun {
     ///
     /// The loops over chargers and over (charger, constraint) pairs read and write through spans
     /// of local arrays: writing into this value's own arrays would check their uniqueness at every
-    /// write, which cost more than the arithmetic.
+    /// write, which cost more than the arithmetic. The pair loops read and write unchecked: every
+    /// position in a charger's range lies in `constraintList`, and every index there lies in
+    /// `capacity` (checked once, when the lists are built), the size of every per-constraint array.
     mutating func shareAmongCandidates(building: PhaseCurrents, reserved: PhaseCurrents, failSafe: Bool) {
         let now = state.now
         let facts = self.facts
@@ -547,8 +566,8 @@ private struct AllocatorRun {
                 let constraints = facts[candidate.index].constraints
                 var blockingConstraint: Int?
                 for position in constraints {
-                    let constraint = constraintList[position]
-                    if floorUse[constraint] + candidate.floor > capacity[constraint] + tolerance {
+                    let constraint = constraintList[unchecked: position]
+                    if floorUse[unchecked: constraint] + candidate.floor > capacity[unchecked: constraint] + tolerance {
                         blockingConstraint = constraint
                         break
                     }
@@ -564,7 +583,9 @@ private struct AllocatorRun {
                     outcomes[candidate.index].binding = .constraint(blocking)
                     continue
                 }
-                for position in constraints { floorUse[constraintList[position]] += candidate.floor }
+                for position in constraints {
+                    floorUse[unchecked: constraintList[unchecked: position]] += candidate.floor
+                }
                 admitted.append(candidate)
             }
         }
@@ -589,7 +610,9 @@ private struct AllocatorRun {
                 var room = room.mutableSpan
                 for candidate in tier {
                     let constraints = facts[candidate.index].constraints
-                    for position in constraints { floorUse[constraintList[position]] -= candidate.floor }
+                    for position in constraints {
+                        floorUse[unchecked: constraintList[unchecked: position]] -= candidate.floor
+                    }
                     items.append(
                         WaterFilling.Item(floor: candidate.floor, ceiling: candidate.ceiling, constraints: constraints)
                     )
@@ -609,7 +632,7 @@ private struct AllocatorRun {
                     let result = filled[offset]
                     values[candidate.index] = result.value
                     for position in facts[candidate.index].constraints {
-                        finalUse[constraintList[position]] += result.value
+                        finalUse[unchecked: constraintList[unchecked: position]] += result.value
                     }
                     Self.record(result, capped: candidate.capped, in: &outcomes[candidate.index])
                 }
@@ -892,7 +915,9 @@ private struct AllocatorRun {
             var use = use.mutableSpan
             for candidate in admitted {
                 let value = values[candidate.index]
-                for position in facts[candidate.index].constraints { use[constraintList[position]] += value }
+                for position in facts[candidate.index].constraints {
+                    use[unchecked: constraintList[unchecked: position]] += value
+                }
             }
         }
         var priorities = [Int]()
@@ -917,7 +942,7 @@ private struct AllocatorRun {
                 for candidate in tier {
                     let value = values[candidate.index]
                     let constraints = facts[candidate.index].constraints
-                    for position in constraints { use[constraintList[position]] -= value }
+                    for position in constraints { use[unchecked: constraintList[unchecked: position]] -= value }
                     items.append(WaterFilling.Item(floor: value, ceiling: candidate.ceiling, constraints: constraints))
                 }
                 for constraint in room.indices { room[constraint] = capacity[constraint] - use[constraint] }
@@ -934,7 +959,9 @@ private struct AllocatorRun {
                     let value = max(values[index], filled[offset].value)
                     if value > values[index] + 1e-9 { Self.record(filled[offset], capped: false, in: &outcomes[index]) }
                     values[index] = value
-                    for position in facts[index].constraints { use[constraintList[position]] += value }
+                    for position in facts[index].constraints {
+                        use[unchecked: constraintList[unchecked: position]] += value
+                    }
                 }
             }
         }
