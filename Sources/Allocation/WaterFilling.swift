@@ -49,17 +49,22 @@ struct WaterFilling {
         }
         var scratch = Scratch(items: count, constraints: constraintCount, positions: constraintList.count)
         defer { scratch.deallocate() }
-        return constraintList.withUnsafeBufferPointer { constraintList in
-            items.withUnsafeBufferPointer { items in
-                scratch.fill(
-                    items,
-                    constraintList: constraintList,
-                    capacity: capacity,
-                    joinOrder: joinOrder,
-                    leaveOrder: leaveOrder
-                )
+        var results = [Result](repeating: Result(value: 0, bound: .ceiling), count: count)
+        results.withUnsafeMutableBufferPointer { results in
+            constraintList.withUnsafeBufferPointer { constraintList in
+                items.withUnsafeBufferPointer { items in
+                    scratch.fill(
+                        items,
+                        into: results,
+                        constraintList: constraintList,
+                        capacity: capacity,
+                        joinOrder: joinOrder,
+                        leaveOrder: leaveOrder
+                    )
+                }
             }
         }
+        return results
     }
 
     /// The working state of one fill, in buffers it owns (see ``fill(_:constraintList:capacity:)``).
@@ -72,7 +77,6 @@ struct WaterFilling {
     /// their order. An item whose range starts where another group's does, but differs, is a group
     /// of its own.
     private struct Scratch {
-        let results: UnsafeMutableBufferPointer<Result>
         let usage: UnsafeMutableBufferPointer<Double>
         /// How many active items each constraint has: its usage rises this fast with the level.
         let slope: UnsafeMutableBufferPointer<Int>
@@ -102,26 +106,25 @@ struct WaterFilling {
                 buffer.initialize(repeating: value)
                 return buffer
             }
-            results = buffer(count, Result(value: 0, bound: .ceiling))
             usage = buffer(constraintCount, 0)
             slope = buffer(constraintCount, 0)
             saturated = buffer(constraintCount, false)
             phase = buffer(count, 0)
-            groupOfItem = buffer(count, 0)
+            // (Every element of these is written before it is read.)
+            groupOfItem = .allocate(capacity: count)
+            groupRange = .allocate(capacity: count)
+            groupItems = .allocate(capacity: count)
             groupAt = buffer(positions + 1, -1)
-            groupRange = buffer(count, 0..<0)
             groupStart = buffer(count + 1, 0)
-            groupItems = buffer(count, 0)
             constraintGroupStart = buffer(constraintCount + 1, 0)
             constraintGroups = buffer(0, 0)
             delta = buffer(count, 0)
             // (Between two updates of the slopes an item changes its group's count at most twice:
             // joining and reaching its ceiling.)
-            changed = buffer(2 * count, 0)
+            changed = .allocate(capacity: 2 * count)
         }
 
         func deallocate() {
-            results.deallocate()
             usage.deallocate()
             slope.deallocate()
             saturated.deallocate()
@@ -161,11 +164,12 @@ struct WaterFilling {
 
         mutating func fill(
             _ items: UnsafeBufferPointer<Item>,
+            into results: UnsafeMutableBufferPointer<Result>,
             constraintList: UnsafeBufferPointer<Int>,
             capacity: [Double],
             joinOrder: [Int],
             leaveOrder: [Int]
-        ) -> [Result] {
+        ) {
             let count = items.count
             let constraintCount = capacity.count
             for (index, item) in items.enumerated() {
@@ -289,7 +293,6 @@ struct WaterFilling {
                 }
                 level = max(level, next)
             }
-            return Array(results)
         }
     }
 
