@@ -67,6 +67,16 @@ private struct ChargerFacts {
     var circuit: Int?
 }
 
+/// What a charger's car does now, as stage 6 reads it (a few fields of `ChargerFacts`: handing
+/// stage 6 all of them copied them for every charger).
+private struct CarReading {
+    var draw: Double
+    var measured: PhaseCurrents
+    var terminalCount: Int
+    var appliedLimit: Double?
+    var minCurrent: Double
+}
+
 /// What bound a charger, as a plain value while the stages run (a `LimitSource` holds a string,
 /// which every copy would retain); turned into a source and phase once, at the end.
 private enum Binding {
@@ -198,7 +208,9 @@ private struct AllocatorRun {
                 let rotation = chargers[index].charger.rotation
                 let terminalCount = chargers[index].charger.terminalCount
                 let measured = chargers[index].measured
-                let draw = chargers[index].draw
+                // (`ChargerState.draw`, from the fields read above: calling it copied the charger's state.)
+                var draw = 0.0
+                for terminal in 0..<terminalCount { draw = max(draw, measured[terminal]) }
                 let minCurrent = chargers[index].charger.minCurrent
                 let maxCurrent = chargers[index].charger.maxCurrent
                 var gridPhases = rotation.gridPhases(terminalCount: terminalCount)
@@ -496,13 +508,19 @@ private struct AllocatorRun {
 
         // Stage 6: under-drawing cars.
         do {
-            let facts = facts.span
             var entries = entries.mutableSpan
             var hasEntry = hasEntry.mutableSpan
             var outcomes = outcomes.mutableSpan
             for index in facts.indices where facts[index].wantsCurrent {
                 hasEntry[index] = true
-                if Self.followDraw(facts[index], &entries[index], now: now, settings: settings) {
+                let car = CarReading(
+                    draw: facts[index].draw,
+                    measured: facts[index].measured,
+                    terminalCount: facts[index].terminalCount,
+                    appliedLimit: facts[index].appliedLimit,
+                    minCurrent: facts[index].minCurrent
+                )
+                if Self.followDraw(car, &entries[index], now: now, settings: settings) {
                     // It takes nothing: held at 0 until its next probe.
                     outcomes[index].reason = .vehicleDrawsLess
                     outcomes[index].binding = .vehicle
@@ -761,7 +779,7 @@ private struct AllocatorRun {
     /// - Returns: true when the car takes nothing and is held at 0 until its next probe.
     @inline(__always)  // (called once per charger: inlined, it updates the entry in place instead of copying it)
     static func followDraw(
-        _ fact: borrowing ChargerFacts,
+        _ fact: CarReading,
         _ entry: inout ChargerMemory,
         now: Double,
         settings: AllocationSettings
@@ -850,7 +868,7 @@ private struct AllocatorRun {
     /// terminal outside the pattern ends it at once.
     @inline(__always)
     static func detectPhases(
-        _ charger: borrowing ChargerFacts,
+        _ charger: CarReading,
         _ entry: inout ChargerMemory,
         now: Double,
         settings: AllocationSettings
