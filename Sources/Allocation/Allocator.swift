@@ -45,7 +45,8 @@ public struct SiteAllocator: Sendable {
     }
 }
 
-/// Per-charger facts gathered once.
+/// Per-charger facts gathered once: what the stages after stage 6 read for every charger, kept
+/// small (stage 6 reads the rest from the charger's state).
 private struct ChargerFacts {
     var gridPhases: PhaseSet
     /// Where the indices of the constraints the charger counts on lie in `AllocatorRun.constraintList`:
@@ -58,17 +59,11 @@ private struct ChargerFacts {
     // Copied from the charger's state once, so that later stages read plain values.
     var minCurrent: Double
     var maxCurrent: Double
-    var priority: Int
-    var sessionEnergy: Double
-    var terminalCount: Int
-    var measured: PhaseCurrents
-    var appliedLimit: Double?
     /// The charger's circuit (index into `Site.circuits`); nil: directly under the main fuse.
     var circuit: Int?
 }
 
-/// What a charger's car does now, as stage 6 reads it (a few fields of `ChargerFacts`: handing
-/// stage 6 all of them copied them for every charger).
+/// What a charger's car does now, as stage 6 reads it.
 private struct CarReading {
     var draw: Double
     var measured: PhaseCurrents
@@ -261,11 +256,6 @@ private struct AllocatorRun {
                         wantsCurrent: wants,
                         minCurrent: minCurrent,
                         maxCurrent: maxCurrent,
-                        priority: chargers[index].charger.priority,
-                        sessionEnergy: chargers[index].sessionEnergy,
-                        terminalCount: terminalCount,
-                        measured: measured,
-                        appliedLimit: chargers[index].appliedLimit,
                         circuit: leafCircuit
                     )
                 )
@@ -488,6 +478,7 @@ private struct AllocatorRun {
     /// `capacity` (checked once, when the lists are built), the size of every per-constraint array.
     mutating func shareAmongCandidates(building: PhaseCurrents, reserved: PhaseCurrents, failSafe: Bool) {
         let now = state.now
+        let chargers = state.chargers
         let facts = self.facts
         let constraintList = self.constraintList
         let capacity = self.capacity
@@ -515,9 +506,9 @@ private struct AllocatorRun {
                 hasEntry[index] = true
                 let car = CarReading(
                     draw: facts[index].draw,
-                    measured: facts[index].measured,
-                    terminalCount: facts[index].terminalCount,
-                    appliedLimit: facts[index].appliedLimit,
+                    measured: chargers[index].measured,
+                    terminalCount: chargers[index].charger.terminalCount,
+                    appliedLimit: chargers[index].appliedLimit,
                     minCurrent: facts[index].minCurrent
                 )
                 if Self.followDraw(car, &entries[index], now: now, settings: settings) {
@@ -560,9 +551,9 @@ private struct AllocatorRun {
                         floor: minCurrent,
                         ceiling: max(minCurrent, ceiling),
                         capped: wokenFromIdle || (underdrawCap.map { $0 < maxCurrent } ?? false),
-                        priority: facts[index].priority,
+                        priority: chargers[index].charger.priority,
                         turnClass: turnClass,
-                        energy: facts[index].sessionEnergy
+                        energy: chargers[index].sessionEnergy
                     )
                 )
             }
@@ -916,13 +907,14 @@ private struct AllocatorRun {
         constraintList: [Int],
         capacity: [Double]
     ) {
-        var risers = [Candidate]()
+        // The positions in `admitted` of the chargers that may rise.
+        var risers = [Int]()
         risers.reserveCapacity(admitted.count)
-        for candidate in admitted
+        for (position, candidate) in admitted.enumerated()
         where facts[candidate.index].gridPhases.count == 3 && values[candidate.index] > 0
             && values[candidate.index] < candidate.ceiling - 1e-9
         {
-            risers.append(candidate)
+            risers.append(position)
         }
         guard !risers.isEmpty else { return }
         var use = [Double](repeating: 0, count: capacity.count)
@@ -938,15 +930,16 @@ private struct AllocatorRun {
                 }
             }
         }
-        var priorities = [Int]()
-        for riser in risers where !priorities.contains(riser.priority) { priorities.append(riser.priority) }
-        priorities.sort(by: >)
-        for priority in priorities {
-            var tier = risers
-            if priorities.count > 1 {
-                tier.removeAll(keepingCapacity: true)
-                for riser in risers where riser.priority == priority { tier.append(riser) }
-            }
+        // Tier by tier, highest priority first: chargers are admitted in priority order, so each
+        // tier's risers follow each other.
+        assert(zip(admitted, admitted.dropFirst()).allSatisfy { $0.priority >= $1.priority })
+        var tierStart = 0
+        while tierStart < risers.count {
+            var tierEnd = tierStart
+            let priority = admitted[risers[tierStart]].priority
+            while tierEnd < risers.count, admitted[risers[tierEnd]].priority == priority { tierEnd += 1 }
+            let tier = risers[tierStart..<tierEnd].map { admitted[$0] }
+            tierStart = tierEnd
             var items = [WaterFilling.Item]()
             items.reserveCapacity(tier.count)
             var room = [Double](repeating: 0, count: capacity.count)
