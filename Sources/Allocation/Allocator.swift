@@ -45,11 +45,13 @@ public struct SiteAllocator: Sendable {
     }
 }
 
-/// Per-charger facts gathered once.
+/// Per-charger facts gathered once: what the stages after stage 6 read for every charger, kept
+/// small (stage 6 reads the rest from the charger's state).
 private struct ChargerFacts {
     var gridPhases: PhaseSet
     /// Where the indices of the constraints the charger counts on lie in `AllocatorRun.constraintList`:
-    /// site phases, then each ancestor circuit's phases.
+    /// site phases, then each ancestor circuit's phases. Chargers on the same phases and circuit
+    /// share one list.
     var constraints: Range<Int>
     var draw: Double
     var offline: Bool
@@ -57,11 +59,36 @@ private struct ChargerFacts {
     // Copied from the charger's state once, so that later stages read plain values.
     var minCurrent: Double
     var maxCurrent: Double
-    var priority: Int
-    var sessionEnergy: Double
-    var terminalCount: Int
+    /// The charger's circuit (index into `Site.circuits`); nil: directly under the main fuse.
+    var circuit: Int?
+}
+
+/// What a charger's car does now, as stage 6 reads it.
+private struct CarReading {
+    var draw: Double
     var measured: PhaseCurrents
+    var terminalCount: Int
     var appliedLimit: Double?
+    var minCurrent: Double
+}
+
+/// What bound a charger, as a plain value while the stages run (a `LimitSource` holds a string,
+/// which every copy would retain); turned into a source and phase once, at the end.
+private enum Binding {
+    case none
+    /// The constraint with this index (its source and phase are in `AllocatorRun.constraintSources`).
+    case constraint(Int)
+    case unbalance(GridPhase)
+    case charger
+    case vehicle
+}
+
+/// One charger's share while the stages run; a ``ChargerAllocation`` at the end.
+private struct Outcome {
+    var current: Double = 0
+    var reason: AllocationReason
+    var binding: Binding = .none
+    var probing = false
 }
 
 private struct AllocatorRun {
@@ -72,9 +99,10 @@ private struct AllocatorRun {
     /// (entries are large values: they are updated in place, not copied out and back).
     var entries: [ChargerMemory] = []
     var hasEntry: [Bool] = []
-    var results: [ChargerAllocation] = []
+    var outcomes: [Outcome] = []
     var facts: [ChargerFacts] = []
-    /// Every charger's constraint indices, one after the other (see `ChargerFacts.constraints`).
+    /// The constraint indices of every combination of grid phases and circuit that a charger has,
+    /// one list after the other (see `ChargerFacts.constraints`).
     var constraintList: [Int] = []
     var circuitIndex: [String: Int] = [:]
     var circuitParent: [Int?] = []
@@ -153,12 +181,15 @@ private struct AllocatorRun {
             // The loop works on local arrays (stored back after it): appending to and writing into
             // this value's own arrays would check their uniqueness for every charger.
             var facts = [ChargerFacts]()
-            var results = [ChargerAllocation]()
+            var outcomes = [Outcome]()
             var constraintList = [Int]()
             var capacity = self.capacity
-            results.reserveCapacity(state.chargers.count)
+            outcomes.reserveCapacity(state.chargers.count)
             facts.reserveCapacity(state.chargers.count)
-            constraintList.reserveCapacity(3 * state.chargers.count * (site.circuits.isEmpty ? 1 : 2))
+            // The list of (circuit, grid phases) at `8 * (circuit + 1) + phases` (circuit −1: none), once
+            // a charger has it. Sites have far fewer such combinations than chargers: each list is
+            // built once.
+            var sharedLists = [Range<Int>?](repeating: nil, count: 8 * (site.circuits.count + 1))
             var entries = self.entries
             var hasEntry = self.hasEntry
             self.entries = []
@@ -168,13 +199,15 @@ private struct AllocatorRun {
             let parents = circuitParent
             let chargers = state.chargers
             for index in chargers.indices {
-                let charger = chargers[index]
-                let rotation = charger.charger.rotation
-                let terminalCount = charger.charger.terminalCount
-                let measured = charger.measured
-                let draw = charger.draw
-                let minCurrent = charger.charger.minCurrent
-                let maxCurrent = charger.charger.maxCurrent
+                // Fields are read in place: copying a charger's state would retain its strings.
+                let rotation = chargers[index].charger.rotation
+                let terminalCount = chargers[index].charger.terminalCount
+                let measured = chargers[index].measured
+                // (`ChargerState.draw`, from the fields read above: calling it copied the charger's state.)
+                var draw = 0.0
+                for terminal in 0..<terminalCount { draw = max(draw, measured[terminal]) }
+                let minCurrent = chargers[index].charger.minCurrent
+                let maxCurrent = chargers[index].charger.maxCurrent
                 var gridPhases = rotation.gridPhases(terminalCount: terminalCount)
                 if hasEntry[index], let active = entries[index].activeTerminals, rotation != .unknown,
                     !(0..<terminalCount).contains(where: {
@@ -186,25 +219,34 @@ private struct AllocatorRun {
                             .compactMap { rotation.gridPhase(ofTerminal: $0) }
                     )
                 }
-                let firstConstraint = constraintList.count
-                for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 { constraintList.append(phase) }
-                let direct = constraintList.count - firstConstraint
-                let leafCircuit = charger.charger.circuit.flatMap {
+                let leafCircuit = chargers[index].charger.circuit.flatMap {
                     Self.circuitNumber($0, in: circuits, index: circuitNumbers)
                 }
-                var circuit = leafCircuit
-                var hops = 0
-                while let current = circuit, hops <= site.circuits.count {
-                    for offset in 0..<direct {
-                        constraintList.append(3 + 3 * current + constraintList[firstConstraint + offset])
+                let shared = 8 * ((leafCircuit ?? -1) + 1) + Int(gridPhases.rawValue)
+                let constraints: Range<Int>
+                if let list = sharedLists[shared] {
+                    constraints = list
+                } else {
+                    let firstConstraint = constraintList.count
+                    for phase in 0..<3 where gridPhases.rawValue & (1 << UInt8(phase)) != 0 {
+                        constraintList.append(phase)
                     }
-                    circuit = parents[current]
-                    hops += 1
+                    let direct = constraintList.count - firstConstraint
+                    var circuit = leafCircuit
+                    var hops = 0
+                    while let current = circuit, hops <= site.circuits.count {
+                        for offset in 0..<direct {
+                            constraintList.append(3 + 3 * current + constraintList[firstConstraint + offset])
+                        }
+                        circuit = parents[current]
+                        hops += 1
+                    }
+                    constraints = firstConstraint..<constraintList.count
+                    sharedLists[shared] = constraints
                 }
-                let constraints = firstConstraint..<constraintList.count
-                var offline = !charger.connected
-                if let last = charger.lastReport, now - last > settings.chargerSilentAfter { offline = true }
-                let wants = charger.status.hasVehicle && !offline
+                var offline = !chargers[index].connected
+                if let last = chargers[index].lastReport, now - last > settings.chargerSilentAfter { offline = true }
+                let wants = chargers[index].status.hasVehicle && !offline
                 facts.append(
                     ChargerFacts(
                         gridPhases: gridPhases,
@@ -214,25 +256,10 @@ private struct AllocatorRun {
                         wantsCurrent: wants,
                         minCurrent: minCurrent,
                         maxCurrent: maxCurrent,
-                        priority: charger.charger.priority,
-                        sessionEnergy: charger.sessionEnergy,
-                        terminalCount: terminalCount,
-                        measured: measured,
-                        appliedLimit: charger.appliedLimit
-                    )
-                )
-                results.append(
-                    ChargerAllocation(
-                        id: charger.charger.id,
-                        current: 0,
-                        reason: .noVehicle,
-                        gridPhases: gridPhases,
-                        minCurrent: minCurrent,
-                        draw: draw,
-                        offline: offline,
                         circuit: leafCircuit
                     )
                 )
+                outcomes.append(Outcome(reason: .noVehicle))
                 if offline {
                     hasEntry[index] = true
                     let since = entries[index].offlineSince ?? now
@@ -240,18 +267,18 @@ private struct AllocatorRun {
                     let hold: Double
                     if now - since < settings.offlineReserveTime {
                         hold = entries[index].lastCurrent
-                        results[index].reason = .offlineReserved
+                        outcomes[index].reason = .offlineReserved
                     } else {
                         hold = maxCurrent
-                        results[index].reason = .offlineAssumedMaximum
+                        outcomes[index].reason = .offlineAssumedMaximum
                     }
-                    results[index].current = hold
+                    outcomes[index].current = hold
                     // Its last measured draw (not more than the reservation) leaves the building load;
                     // whatever it draws now stays in the grid reading, so the reservation covers it.
                     let holding = gridPhases.currents(hold)
                     reserved += holding
                     subtracted += PhaseCurrents.combine(
-                        Self.accountedDraw(charger, now: now, settings: settings),
+                        Self.accountedDraw(chargers[index], now: now, settings: settings),
                         holding,
                         min
                     )
@@ -259,11 +286,14 @@ private struct AllocatorRun {
                         capacity[constraintList[position]] -= hold
                     }
                 } else if wants {
-                    subtracted += Self.accountedDraw(charger, now: now, settings: settings)
+                    subtracted += Self.accountedDraw(chargers[index], now: now, settings: settings)
                 }
             }
             self.facts = facts
-            self.results = results
+            self.outcomes = outcomes
+            // Every constraint index is checked once here: the loops over (charger, constraint) pairs
+            // read them without checks.
+            precondition(constraintList.allSatisfy { capacity.indices.contains($0) })
             self.constraintList = constraintList
             self.capacity = capacity
             self.entries = entries
@@ -312,12 +342,12 @@ private struct AllocatorRun {
         // Stages 6–9.
         shareAmongCandidates(building: building, reserved: reserved, failSafe: failSafe)
 
-        // Stage 10: memory for the next call; sessions that ended are forgotten.
+        // Stage 10: the results, and memory for the next call; sessions that ended are forgotten.
         var allocated = PhaseCurrents.zero
         // (Entries are updated in place: a charger's memory is a large value.)
-        for index in results.indices {
-            let current = results[index].current
-            allocated += results[index].gridPhases.currents(current)
+        for index in outcomes.indices {
+            let current = outcomes[index].current
+            allocated += facts[index].gridPhases.currents(current)
             if facts[index].offline { continue }
             guard facts[index].wantsCurrent else {
                 hasEntry[index] = false
@@ -325,6 +355,23 @@ private struct AllocatorRun {
             }
             hasEntry[index] = true
             Self.remember(current: current, now: now, in: &entries[index])
+        }
+        let constraintSources = constraintSources
+        let results = outcomes.indices.map { index in
+            let (source, phase) = Self.limitSource(outcomes[index].binding, constraintSources: constraintSources)
+            return ChargerAllocation(
+                id: chargerIDs[index],
+                current: outcomes[index].current,
+                reason: outcomes[index].reason,
+                source: source,
+                phase: phase,
+                gridPhases: facts[index].gridPhases,
+                minCurrent: facts[index].minCurrent,
+                draw: facts[index].draw,
+                offline: facts[index].offline,
+                probing: outcomes[index].probing,
+                circuit: facts[index].circuit
+            )
         }
         let memory = AllocationMemory(
             ids: chargerIDs,
@@ -349,7 +396,22 @@ private struct AllocatorRun {
         )
     }
 
+    /// The source and phase a charger's result names for what bound it.
+    static func limitSource(
+        _ binding: Binding,
+        constraintSources: [(LimitSource, GridPhase)]
+    ) -> (LimitSource?, GridPhase?) {
+        switch binding {
+        case .none: (nil, nil)
+        case .constraint(let constraint): constraintSources[constraint]
+        case .unbalance(let phase): (.unbalance, phase)
+        case .charger: (.charger, nil)
+        case .vehicle: (.vehicle, nil)
+        }
+    }
+
     /// Stage 10 for one charger that may take current: whether it runs, since when, and its current.
+    @inline(__always)  // (called once per charger: inlined, it updates the entry in place instead of copying it)
     static func remember(current: Double, now: Double, in entry: inout ChargerMemory) {
         entry.offlineSince = nil
         let running = current > 0
@@ -394,7 +456,10 @@ private struct AllocatorRun {
     /// What a charger's draw takes off the grid reading to give the building load: its measured
     /// current through its rotation, but not more than its limit (plus tolerance) once it had time
     /// to follow it. Excess beyond that stays in the building load, so others make room for it.
-    static func accountedDraw(_ charger: ChargerState, now: Double, settings: AllocationSettings) -> PhaseCurrents {
+    @inline(__always)
+    static func accountedDraw(_ charger: borrowing ChargerState, now: Double, settings: AllocationSettings)
+        -> PhaseCurrents
+    {
         var terminals = charger.measured
         if let limit = charger.appliedLimit, let since = charger.appliedSince, now - since >= settings.followGrace {
             terminals = terminals.map { min($0, limit + settings.followTolerance) }
@@ -405,73 +470,274 @@ private struct AllocatorRun {
     }
 
     /// Stages 6 to 9 for the chargers whose car may take current.
+    ///
+    /// The loops over chargers and over (charger, constraint) pairs read and write through spans
+    /// of local arrays: writing into this value's own arrays would check their uniqueness at every
+    /// write, which cost more than the arithmetic. The pair loops read and write unchecked: every
+    /// position in a charger's range lies in `constraintList`, and every index there lies in
+    /// `capacity` (checked once, when the lists are built), the size of every per-constraint array.
     mutating func shareAmongCandidates(building: PhaseCurrents, reserved: PhaseCurrents, failSafe: Bool) {
         let now = state.now
-
-        struct Candidate {
-            var index: Int
-            var floor: Double
-            var ceiling: Double
-            var capped: Bool
-            var priority: Int
-            var turnClass: Int
-            var energy: Double
+        let chargers = state.chargers
+        let facts = self.facts
+        let constraintList = self.constraintList
+        let capacity = self.capacity
+        var entries = [ChargerMemory]()
+        var hasEntry = [Bool]()
+        var outcomes = [Outcome]()
+        swap(&entries, &self.entries)
+        swap(&hasEntry, &self.hasEntry)
+        swap(&outcomes, &self.outcomes)
+        defer {
+            self.entries = entries
+            self.hasEntry = hasEntry
+            self.outcomes = outcomes
         }
+
         var candidates = [Candidate]()
         candidates.reserveCapacity(state.chargers.count)
 
         // Stage 6: under-drawing cars.
-        for index in facts.indices where facts[index].wantsCurrent {
-            hasEntry[index] = true
-            if Self.followDraw(facts[index], &entries[index], now: now, settings: settings) {
-                // It takes nothing: held at 0 until its next probe.
-                results[index].reason = .vehicleDrawsLess
-                results[index].source = .vehicle
-                continue
-            }
-            results[index].probing = entries[index].probeUntil != nil
-            let fact = facts[index]
-            let running = entries[index].running
-            let hasRun = entries[index].hasRun
-            let since = entries[index].since
-            let underdrawCap = entries[index].underdrawCap
-
-            // Stage 7 (first half): each session's place in the turn order.
-            let pausedRecently = hasRun && !running && now - since < settings.minimumPauseTime
-            if pausedRecently {
-                results[index].reason = .pauseDwell
-                continue
-            }
-            // 0: running, its turn not over; 1: waited a full turn (or never ran); 2: running, its
-            // turn is over; 3: paused, dwell over but not a full turn yet (starts only into free room).
-            let turnClass: Int
-            let elapsed = now - since
-            if running {
-                turnClass = elapsed < settings.rotationInterval ? 0 : 2
-            } else if !hasRun || elapsed >= settings.rotationInterval {
-                turnClass = 1
-            } else {
-                turnClass = 3
-            }
-            var ceiling = min(fact.maxCurrent, underdrawCap ?? .infinity)
-            if entries[index].probeFromIdle == true { ceiling = fact.minCurrent }
-            candidates.append(
-                Candidate(
-                    index: index,
-                    floor: fact.minCurrent,
-                    ceiling: max(fact.minCurrent, ceiling),
-                    capped: entries[index].probeFromIdle == true
-                        || (underdrawCap.map { $0 < fact.maxCurrent } ?? false),
-                    priority: fact.priority,
-                    turnClass: turnClass,
-                    energy: fact.sessionEnergy
+        do {
+            var entries = entries.mutableSpan
+            var hasEntry = hasEntry.mutableSpan
+            var outcomes = outcomes.mutableSpan
+            for index in facts.indices where facts[index].wantsCurrent {
+                hasEntry[index] = true
+                let car = CarReading(
+                    draw: facts[index].draw,
+                    measured: chargers[index].measured,
+                    terminalCount: chargers[index].charger.terminalCount,
+                    appliedLimit: chargers[index].appliedLimit,
+                    minCurrent: facts[index].minCurrent
                 )
-            )
+                if Self.followDraw(car, &entries[index], now: now, settings: settings) {
+                    // It takes nothing: held at 0 until its next probe.
+                    outcomes[index].reason = .vehicleDrawsLess
+                    outcomes[index].binding = .vehicle
+                    continue
+                }
+                outcomes[index].probing = entries[index].probeUntil != nil
+                let running = entries[index].running
+                let hasRun = entries[index].hasRun
+                let since = entries[index].since
+                let underdrawCap = entries[index].underdrawCap
+
+                // Stage 7 (first half): each session's place in the turn order.
+                let pausedRecently = hasRun && !running && now - since < settings.minimumPauseTime
+                if pausedRecently {
+                    outcomes[index].reason = .pauseDwell
+                    continue
+                }
+                // 0: running, its turn not over; 1: waited a full turn (or never ran); 2: running, its
+                // turn is over; 3: paused, dwell over but not a full turn yet (starts only into free room).
+                let turnClass: Int
+                let elapsed = now - since
+                if running {
+                    turnClass = elapsed < settings.rotationInterval ? 0 : 2
+                } else if !hasRun || elapsed >= settings.rotationInterval {
+                    turnClass = 1
+                } else {
+                    turnClass = 3
+                }
+                let minCurrent = facts[index].minCurrent
+                let maxCurrent = facts[index].maxCurrent
+                let wokenFromIdle = entries[index].probeFromIdle == true
+                var ceiling = min(maxCurrent, underdrawCap ?? .infinity)
+                if wokenFromIdle { ceiling = minCurrent }
+                candidates.append(
+                    Candidate(
+                        index: index,
+                        floor: minCurrent,
+                        ceiling: max(minCurrent, ceiling),
+                        capped: wokenFromIdle || (underdrawCap.map { $0 < maxCurrent } ?? false),
+                        priority: chargers[index].charger.priority,
+                        turnClass: turnClass,
+                        energy: chargers[index].sessionEnergy
+                    )
+                )
+            }
         }
 
         // Stage 7 (second half): admit minimums in turn order while they fit.
-        // The order is (priority, highest first; turn class; energy; position). Priorities are few
-        // tiers: ordered by energy in linear time, then grouped by (priority tier, turn class).
+        candidates = Self.turnOrder(candidates)
+        var floorUse = [Double](repeating: 0, count: capacity.count)
+        var admitted = [Candidate]()
+        admitted.reserveCapacity(candidates.count)
+        do {
+            let facts = facts.span
+            let constraintList = constraintList.span
+            let capacity = capacity.span
+            var floorUse = floorUse.mutableSpan
+            var outcomes = outcomes.mutableSpan
+            let tolerance = 1e-9
+            for candidate in candidates {
+                let constraints = facts[candidate.index].constraints
+                var blockingConstraint: Int?
+                for position in constraints {
+                    let constraint = constraintList[unchecked: position]
+                    if floorUse[unchecked: constraint] + candidate.floor > capacity[unchecked: constraint] + tolerance {
+                        blockingConstraint = constraint
+                        break
+                    }
+                }
+                if let blocking = blockingConstraint {
+                    if failSafe {
+                        outcomes[candidate.index].reason = .failSafe
+                    } else if candidate.floor > capacity[blocking] + tolerance {
+                        outcomes[candidate.index].reason = .insufficientSupply
+                    } else {
+                        outcomes[candidate.index].reason = .waitingForTurn
+                    }
+                    outcomes[candidate.index].binding = .constraint(blocking)
+                    continue
+                }
+                for position in constraints {
+                    floorUse[unchecked: constraintList[unchecked: position]] += candidate.floor
+                }
+                admitted.append(candidate)
+            }
+        }
+
+        // Stage 8: water-fill tier by tier; lower tiers keep their admitted minimum.
+        var finalUse = [Double](repeating: 0, count: capacity.count)
+        var values = [Double](repeating: 0, count: state.chargers.count)
+        var tierStart = 0
+        while tierStart < admitted.count {
+            var tierEnd = tierStart
+            while tierEnd < admitted.count, admitted[tierEnd].priority == admitted[tierStart].priority { tierEnd += 1 }
+            let tier = admitted[tierStart..<tierEnd]
+            var items = [WaterFilling.Item]()
+            items.reserveCapacity(tier.count)
+            var room = [Double](repeating: 0, count: capacity.count)
+            do {
+                let facts = facts.span
+                let constraintList = constraintList.span
+                let capacity = capacity.span
+                let finalUse = finalUse.span
+                var floorUse = floorUse.mutableSpan
+                var room = room.mutableSpan
+                for candidate in tier {
+                    let constraints = facts[candidate.index].constraints
+                    for position in constraints {
+                        floorUse[unchecked: constraintList[unchecked: position]] -= candidate.floor
+                    }
+                    items.append(
+                        WaterFilling.Item(floor: candidate.floor, ceiling: candidate.ceiling, constraints: constraints)
+                    )
+                }
+                for constraint in room.indices {
+                    room[constraint] = capacity[constraint] - finalUse[constraint] - floorUse[constraint]
+                }
+            }
+            let filled = WaterFilling.fill(items, constraintList: constraintList, capacity: room)
+            do {
+                let facts = facts.span
+                let constraintList = constraintList.span
+                var finalUse = finalUse.mutableSpan
+                var values = values.mutableSpan
+                var outcomes = outcomes.mutableSpan
+                for (offset, candidate) in tier.enumerated() {
+                    let result = filled[offset]
+                    values[candidate.index] = result.value
+                    for position in facts[candidate.index].constraints {
+                        finalUse[unchecked: constraintList[unchecked: position]] += result.value
+                    }
+                    Self.record(result, capped: candidate.capped, in: &outcomes[candidate.index])
+                }
+            }
+            tierStart = tierEnd
+        }
+
+        // Stage 9: unbalance between phases.
+        if let maxUnbalance = state.site.maxUnbalance {
+            var reduced = false
+            for _ in 0..<12 {
+                var totals = building + reserved
+                for candidate in admitted {
+                    // (What `gridPhases.currents(value)` adds, without building the value.)
+                    let phases = facts[candidate.index].gridPhases.rawValue
+                    let value = values[candidate.index]
+                    totals.l1 += phases & 1 != 0 ? value : 0
+                    totals.l2 += phases & 2 != 0 ? value : 0
+                    totals.l3 += phases & 4 != 0 ? value : 0
+                }
+                let light = GridPhase.allCases.min { totals[$0] < totals[$1] }!
+                // Heaviest phase first; a phase whose excess no charger can reduce (building load
+                // alone, or three-phase chargers only) is skipped for the next one.
+                var changed = false
+                for heavy in GridPhase.allCases.sorted(by: { totals[$0] > totals[$1] }) where heavy != light {
+                    let excess = totals[heavy] - totals[light] - maxUnbalance
+                    guard excess > 1e-6 else { continue }
+                    var onHeavy = [(index: Int, floor: Double)]()
+                    onHeavy.reserveCapacity(admitted.count)
+                    for candidate in admitted {
+                        let phases = facts[candidate.index].gridPhases
+                        if values[candidate.index] > 0 && phases.contains(heavy) && !phases.contains(light) {
+                            onHeavy.append((candidate.index, candidate.floor))
+                        }
+                    }
+                    guard !onHeavy.isEmpty else { continue }
+                    let level = Self.reductionLevel(onHeavy.map { values[$0.index] }, removing: excess)
+                    for (index, floor) in onHeavy where values[index] > level {
+                        if level + 1e-9 < floor {
+                            values[index] = 0
+                            outcomes[index].reason = .insufficientSupply
+                        } else {
+                            values[index] = level
+                            outcomes[index].reason = .fairShare
+                        }
+                        outcomes[index].binding = .unbalance(heavy)
+                        reduced = true
+                        changed = true
+                    }
+                    break
+                }
+                guard changed else { break }
+            }
+            if reduced {
+                Self.topUpAllPhaseChargers(
+                    admitted: admitted,
+                    values: &values,
+                    outcomes: &outcomes,
+                    facts: facts,
+                    constraintList: constraintList,
+                    capacity: capacity
+                )
+            }
+        }
+
+        // Stage 10 (first half): round down to 0.1 A, never below the minimum.
+        do {
+            var outcomes = outcomes.mutableSpan
+            for candidate in admitted {
+                let index = candidate.index
+                var value = values[index]
+                if value > 0 {
+                    value = (value * 10 + 1e-6).rounded(.down) / 10
+                    value = max(value, candidate.floor)
+                }
+                outcomes[index].current = value
+            }
+        }
+    }
+
+    /// A charger that may start: its minimum (floor), what it may take at most (ceiling) and its
+    /// place in the turn order.
+    struct Candidate {
+        var index: Int
+        var floor: Double
+        var ceiling: Double
+        var capped: Bool
+        var priority: Int
+        var turnClass: Int
+        var energy: Double
+    }
+
+    /// Stage 7: candidates in turn order: priority (highest first), turn class, energy, position.
+    /// Priorities are few tiers: ordered by energy in linear time, then grouped by (priority tier,
+    /// turn class).
+    static func turnOrder(_ candidates: [Candidate]) -> [Candidate] {
         var priorities = [Int]()
         for candidate in candidates where !priorities.contains(candidate.priority) {
             priorities.append(candidate.priority)
@@ -485,144 +751,26 @@ private struct AllocatorRun {
                 priorities.firstIndex(of: candidate.priority)! * 4 + candidate.turnClass
             }
             let order = KeyOrder.grouped(groups, groupCount: 4 * priorities.count, within: byEnergy)
-            candidates = order.map { candidates[$0] }
-        } else {
-            // Few candidates, many tiers or an energy that is not a number: compact keys (~priority reverses the
-            // order without overflow); the position makes the order total.
-            var order = [(Int, Int, Double, Int)]()
-            order.reserveCapacity(candidates.count)
-            for (position, candidate) in candidates.enumerated() {
-                order.append((~candidate.priority, candidate.turnClass, candidate.energy, position))
-            }
-            order.sort { $0 < $1 }
-            candidates = order.map { candidates[$0.3] }
+            return order.map { candidates[$0] }
         }
-        var floorUse = [Double](repeating: 0, count: capacity.count)
-        var admitted = [Candidate]()
-        admitted.reserveCapacity(candidates.count)
-        let tolerance = 1e-9
-        for candidate in candidates {
-            let constraints = facts[candidate.index].constraints
-            var blockingConstraint: Int?
-            for position in constraints {
-                let constraint = constraintList[position]
-                if floorUse[constraint] + candidate.floor > capacity[constraint] + tolerance {
-                    blockingConstraint = constraint
-                    break
-                }
-            }
-            if let blocking = blockingConstraint {
-                let (source, phase) = constraintSources[blocking]
-                if failSafe {
-                    results[candidate.index].reason = .failSafe
-                } else if candidate.floor > capacity[blocking] + tolerance {
-                    results[candidate.index].reason = .insufficientSupply
-                } else {
-                    results[candidate.index].reason = .waitingForTurn
-                }
-                results[candidate.index].source = source
-                results[candidate.index].phase = phase
-                continue
-            }
-            for position in constraints { floorUse[constraintList[position]] += candidate.floor }
-            admitted.append(candidate)
+        // Few candidates, many tiers or an energy that is not a number: compact keys (~priority
+        // reverses the order without overflow); the position makes the order total.
+        var order = [(Int, Int, Double, Int)]()
+        order.reserveCapacity(candidates.count)
+        for (position, candidate) in candidates.enumerated() {
+            order.append((~candidate.priority, candidate.turnClass, candidate.energy, position))
         }
-
-        // Stage 8: water-fill tier by tier; lower tiers keep their admitted minimum.
-        var finalUse = [Double](repeating: 0, count: capacity.count)
-        var values = [Double](repeating: 0, count: state.chargers.count)
-        var tierStart = 0
-        while tierStart < admitted.count {
-            var tierEnd = tierStart
-            while tierEnd < admitted.count, admitted[tierEnd].priority == admitted[tierStart].priority { tierEnd += 1 }
-            let tier = admitted[tierStart..<tierEnd]
-            for candidate in tier {
-                for position in facts[candidate.index].constraints {
-                    floorUse[constraintList[position]] -= candidate.floor
-                }
-            }
-            let room = (0..<capacity.count).map { capacity[$0] - finalUse[$0] - floorUse[$0] }
-            let items = tier.map { candidate in
-                WaterFilling.Item(
-                    floor: candidate.floor,
-                    ceiling: candidate.ceiling,
-                    constraints: facts[candidate.index].constraints
-                )
-            }
-            let filled = WaterFilling.fill(items, constraintList: constraintList, capacity: room)
-            for (offset, candidate) in tier.enumerated() {
-                let outcome = filled[offset]
-                values[candidate.index] = outcome.value
-                for position in facts[candidate.index].constraints {
-                    finalUse[constraintList[position]] += outcome.value
-                }
-                record(outcome, for: candidate.index, capped: candidate.capped)
-            }
-            tierStart = tierEnd
-        }
-
-        // Stage 9: unbalance between phases.
-        if let maxUnbalance = state.site.maxUnbalance {
-            var reduced = false
-            for _ in 0..<12 {
-                var totals = building + reserved
-                for candidate in admitted {
-                    totals += facts[candidate.index].gridPhases.currents(values[candidate.index])
-                }
-                let light = GridPhase.allCases.min { totals[$0] < totals[$1] }!
-                // Heaviest phase first; a phase whose excess no charger can reduce (building load
-                // alone, or three-phase chargers only) is skipped for the next one.
-                var changed = false
-                for heavy in GridPhase.allCases.sorted(by: { totals[$0] > totals[$1] }) where heavy != light {
-                    let excess = totals[heavy] - totals[light] - maxUnbalance
-                    guard excess > 1e-6 else { continue }
-                    let onHeavy = admitted.filter { candidate in
-                        let phases = facts[candidate.index].gridPhases
-                        return values[candidate.index] > 0 && phases.contains(heavy) && !phases.contains(light)
-                    }
-                    guard !onHeavy.isEmpty else { continue }
-                    let level = Self.reductionLevel(onHeavy.map { values[$0.index] }, removing: excess)
-                    for candidate in onHeavy where values[candidate.index] > level {
-                        let index = candidate.index
-                        if level + 1e-9 < candidate.floor {
-                            values[index] = 0
-                            results[index].reason = .insufficientSupply
-                        } else {
-                            values[index] = level
-                            results[index].reason = .fairShare
-                        }
-                        results[index].source = .unbalance
-                        results[index].phase = heavy
-                        reduced = true
-                        changed = true
-                    }
-                    break
-                }
-                guard changed else { break }
-            }
-            if reduced {
-                topUpAllPhaseChargers(admitted: admitted.map { ($0.index, $0.ceiling, $0.priority) }, values: &values)
-            }
-        }
-
-        // Stage 10 (first half): round down to 0.1 A, never below the minimum.
-        for candidate in admitted {
-            let index = candidate.index
-            var value = values[index]
-            if value > 0 {
-                value = (value * 10 + 1e-6).rounded(.down) / 10
-                value = max(value, candidate.floor)
-            }
-            results[index].current = value
-        }
+        order.sort { $0 < $1 }
+        return order.map { candidates[$0.3] }
     }
 
     /// Stage 6 for one charger whose car may take current: follows what the car draws. A car
     /// drawing clearly less than offered for a while is held at its draw plus a margin; one that
     /// takes nothing at all is held at 0; both are probed back up later.
     /// - Returns: true when the car takes nothing and is held at 0 until its next probe.
+    @inline(__always)  // (called once per charger: inlined, it updates the entry in place instead of copying it)
     static func followDraw(
-        _ fact: ChargerFacts,
+        _ fact: CarReading,
         _ entry: inout ChargerMemory,
         now: Double,
         settings: AllocationSettings
@@ -709,8 +857,9 @@ private struct AllocatorRun {
     /// grid phase only, and counting it on all three would waste two phases' headroom.
     /// A pattern must hold for `phaseDetectionTime` while the car clearly charges; current on a
     /// terminal outside the pattern ends it at once.
+    @inline(__always)
     static func detectPhases(
-        _ charger: ChargerFacts,
+        _ charger: CarReading,
         _ entry: inout ChargerMemory,
         now: Double,
         settings: AllocationSettings
@@ -736,65 +885,95 @@ private struct AllocatorRun {
         }
     }
 
-    /// Writes the reason and source for a water-filled charger.
-    mutating func record(_ outcome: WaterFilling.Result, for index: Int, capped: Bool) {
-        switch outcome.bound {
+    /// Writes the reason and what bound a water-filled charger.
+    static func record(_ result: WaterFilling.Result, capped: Bool, in outcome: inout Outcome) {
+        switch result.bound {
         case .ceiling:
-            if capped {
-                results[index].reason = .vehicleDrawsLess
-                results[index].source = .vehicle
-            } else {
-                results[index].reason = .maximum
-                results[index].source = .charger
-            }
-            results[index].phase = nil
+            outcome.reason = capped ? .vehicleDrawsLess : .maximum
+            outcome.binding = capped ? .vehicle : .charger
         case .constraint(let constraint):
-            let (source, phase) = constraintSources[constraint]
-            results[index].reason = .fairShare
-            results[index].source = source
-            results[index].phase = phase
+            outcome.reason = .fairShare
+            outcome.binding = .constraint(constraint)
         }
     }
 
     /// After unbalance reductions, three-phase (and unknown-rotation) chargers may take what the
     /// reductions freed: they load every phase alike, so they do not change the unbalance.
-    mutating func topUpAllPhaseChargers(
-        admitted: [(index: Int, ceiling: Double, priority: Int)],
-        values: inout [Double]
+    static func topUpAllPhaseChargers(
+        admitted: [Candidate],
+        values: inout [Double],
+        outcomes: inout [Outcome],
+        facts: [ChargerFacts],
+        constraintList: [Int],
+        capacity: [Double]
     ) {
-        let risers = admitted.filter { entry in
-            facts[entry.index].gridPhases.count == 3 && values[entry.index] > 0
-                && values[entry.index] < entry.ceiling - 1e-9
+        // The positions in `admitted` of the chargers that may rise.
+        var risers = [Int]()
+        risers.reserveCapacity(admitted.count)
+        for (position, candidate) in admitted.enumerated()
+        where facts[candidate.index].gridPhases.count == 3 && values[candidate.index] > 0
+            && values[candidate.index] < candidate.ceiling - 1e-9
+        {
+            risers.append(position)
         }
         guard !risers.isEmpty else { return }
         var use = [Double](repeating: 0, count: capacity.count)
-        for entry in admitted {
-            for position in facts[entry.index].constraints { use[constraintList[position]] += values[entry.index] }
-        }
-        var priorities = [Int]()
-        for riser in risers where !priorities.contains(riser.priority) { priorities.append(riser.priority) }
-        priorities.sort(by: >)
-        var previousPriority: Int?
-        for priority in priorities where priority != previousPriority {
-            previousPriority = priority
-            let tier = risers.filter { $0.priority == priority }
-            for entry in tier {
-                for position in facts[entry.index].constraints { use[constraintList[position]] -= values[entry.index] }
+        do {
+            let facts = facts.span
+            let constraintList = constraintList.span
+            let values = values.span
+            var use = use.mutableSpan
+            for candidate in admitted {
+                let value = values[candidate.index]
+                for position in facts[candidate.index].constraints {
+                    use[unchecked: constraintList[unchecked: position]] += value
+                }
             }
-            let room = (0..<capacity.count).map { capacity[$0] - use[$0] }
-            let items = tier.map { entry in
-                WaterFilling.Item(
-                    floor: values[entry.index],
-                    ceiling: entry.ceiling,
-                    constraints: facts[entry.index].constraints
-                )
+        }
+        // Tier by tier, highest priority first: chargers are admitted in priority order, so each
+        // tier's risers follow each other.
+        assert(zip(admitted, admitted.dropFirst()).allSatisfy { $0.priority >= $1.priority })
+        var tierStart = 0
+        while tierStart < risers.count {
+            var tierEnd = tierStart
+            let priority = admitted[risers[tierStart]].priority
+            while tierEnd < risers.count, admitted[risers[tierEnd]].priority == priority { tierEnd += 1 }
+            let tier = risers[tierStart..<tierEnd].map { admitted[$0] }
+            tierStart = tierEnd
+            var items = [WaterFilling.Item]()
+            items.reserveCapacity(tier.count)
+            var room = [Double](repeating: 0, count: capacity.count)
+            do {
+                let facts = facts.span
+                let constraintList = constraintList.span
+                let capacity = capacity.span
+                let values = values.span
+                var use = use.mutableSpan
+                var room = room.mutableSpan
+                for candidate in tier {
+                    let value = values[candidate.index]
+                    let constraints = facts[candidate.index].constraints
+                    for position in constraints { use[unchecked: constraintList[unchecked: position]] -= value }
+                    items.append(WaterFilling.Item(floor: value, ceiling: candidate.ceiling, constraints: constraints))
+                }
+                for constraint in room.indices { room[constraint] = capacity[constraint] - use[constraint] }
             }
             let filled = WaterFilling.fill(items, constraintList: constraintList, capacity: room)
-            for (offset, entry) in tier.enumerated() {
-                let value = max(values[entry.index], filled[offset].value)
-                if value > values[entry.index] + 1e-9 { record(filled[offset], for: entry.index, capped: false) }
-                values[entry.index] = value
-                for position in facts[entry.index].constraints { use[constraintList[position]] += value }
+            do {
+                let facts = facts.span
+                let constraintList = constraintList.span
+                var values = values.mutableSpan
+                var use = use.mutableSpan
+                var outcomes = outcomes.mutableSpan
+                for (offset, candidate) in tier.enumerated() {
+                    let index = candidate.index
+                    let value = max(values[index], filled[offset].value)
+                    if value > values[index] + 1e-9 { Self.record(filled[offset], capped: false, in: &outcomes[index]) }
+                    values[index] = value
+                    for position in facts[index].constraints {
+                        use[unchecked: constraintList[unchecked: position]] += value
+                    }
+                }
             }
         }
     }

@@ -168,14 +168,30 @@ public enum PhaseRotation: String, Sendable, Hashable, Codable, CaseIterable {
         return GridPhase(rawValue: (first + offset) % 3)
     }
 
+    /// The grid phase (raw value) of terminals 0, 1 and 2, as `gridPhase(ofTerminal:)` gives them;
+    /// nil when unknown. (The allocator maps every charger's terminals: one switch instead of one
+    /// per terminal.)
+    private var terminalPhases: (Int, Int, Int)? {
+        switch self {
+        case .l1l2l3: (0, 1, 2)
+        case .l2l3l1: (1, 2, 0)
+        case .l3l1l2: (2, 0, 1)
+        case .l1l3l2: (0, 2, 1)
+        case .l2l1l3: (1, 0, 2)
+        case .l3l2l1: (2, 1, 0)
+        case .unknown: nil
+        }
+    }
+
     /// The grid phases a charger using `terminalCount` terminals (1, 2 or 3) loads.
     /// With an unknown rotation that is every phase.
     public func gridPhases(terminalCount: Int) -> PhaseSet {
-        guard self != .unknown else { return .all }
+        guard let phases = terminalPhases else { return .all }
+        let count = min(max(terminalCount, 0), 3)
         var raw: UInt8 = 0
-        for terminal in 0..<min(max(terminalCount, 0), 3) {
-            raw |= 1 << UInt8(gridPhase(ofTerminal: terminal)!.rawValue)
-        }
+        if count > 0 { raw |= 1 << UInt8(phases.0) }
+        if count > 1 { raw |= 1 << UInt8(phases.1) }
+        if count > 2 { raw |= 1 << UInt8(phases.2) }
         return PhaseSet(rawValue: raw)
     }
 
@@ -189,9 +205,11 @@ public enum PhaseRotation: String, Sendable, Hashable, Codable, CaseIterable {
             for index in 0..<terminalCount { highest = Swift.max(highest, terminals[index]) }
             return PhaseCurrents(all: highest)
         }
+        let phases = terminalPhases!
         var grid = PhaseCurrents.zero
         for index in 0..<terminalCount {
-            grid[gridPhase(ofTerminal: index)!] += terminals[index]
+            let phase = index == 0 ? phases.0 : index == 1 ? phases.1 : phases.2
+            grid[phase] += terminals[index]
         }
         return grid
     }

@@ -27,4 +27,21 @@ import Testing
         #expect(PhaseSet([.l1, .l3]).description == "[L1, L3]")
         #expect(PhaseSet([.l2]).currents(7) == PhaseCurrents(l1: 0, l2: 7, l3: 0))
     }
+
+    @Test func gridPhasesAndGridCurrentsFollowEachTerminalsPhase() {
+        let terminals = PhaseCurrents(l1: 5, l2: 7, l3: 11)
+        for rotation in PhaseRotation.allCases where rotation != .unknown {
+            for count in 1...3 {
+                var phases = PhaseSet.none
+                var grid = PhaseCurrents.zero
+                for terminal in 0..<count {
+                    let phase = rotation.gridPhase(ofTerminal: terminal)!
+                    phases = PhaseSet(phases.phases + [phase])
+                    grid[phase] += terminals[terminal]
+                }
+                #expect(rotation.gridPhases(terminalCount: count) == phases, "\(rotation), \(count) terminals")
+                #expect(rotation.toGrid(terminals, terminalCount: count) == grid, "\(rotation), \(count) terminals")
+            }
+        }
+    }
 }
