@@ -94,7 +94,8 @@ public struct LimitDispatcher: Sendable {
             recentSends = recentSends.filter { _, times in times.last.map { $0 > now - 3600 } ?? false }
         }
 
-        // First pass: first limits, pauses and unbalance cuts go out at once.
+        // First pass: first limits, pauses and cuts of `withheldDecrease` or more go out at once;
+        // smaller cuts wait (below: for a budget or the unbalance limit that needs them).
         var commands: [LimitCommand] = []
         var increases: [(index: Int, gap: Double)] = []
         for (index, charger) in allocation.chargers.enumerated() where !charger.offline {
