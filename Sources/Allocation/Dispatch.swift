@@ -275,7 +275,7 @@ public struct LimitDispatcher: Sendable {
         var others: [(index: Int, unused: Bool, phases: Int, recent: Int, time: Double)] = []
         for (index, charger) in allocation.chargers.enumerated() where index != excluded && !charger.offline {
             guard let limit = sent[charger.id], limit.current > 0, charger.current > 0,
-                loads.constraints(of: charger).contains(constraint)
+                loads.counts(charger, on: constraint)
             else { continue }
             let unused = charger.draw + settings.unusedMargin < limit.current
             if limit.current > charger.current + 1e-9 {
@@ -380,32 +380,39 @@ struct Loads {
         }
     }
 
-    /// The budgets a charger's current counts against: its grid phases, then those phases of its
-    /// circuit and every circuit above it.
-    func constraints(of charger: ChargerAllocation) -> [Int] {
-        let phases = charger.gridPhases.phases.map(\.rawValue)
-        var result = phases
+    /// Calls `body` with every budget a charger's current counts against: its grid phases, then
+    /// those phases of its circuit and of every circuit above it.
+    func forEachConstraint(of charger: ChargerAllocation, _ body: (Int) -> Void) {
+        let phases = charger.gridPhases.rawValue
+        var offset = 0
         var circuit = charger.circuit
         var hops = 0
-        while let current = circuit, current < parents.count, hops <= parents.count {
-            result += phases.map { 3 + 3 * current + $0 }
+        while true {
+            for phase in 0..<3 where phases & (1 << UInt8(phase)) != 0 { body(offset + phase) }
+            guard let current = circuit, current < parents.count, hops <= parents.count else { return }
+            offset = 3 + 3 * current
             circuit = parents[current]
             hops += 1
         }
+    }
+
+    func constraints(of charger: ChargerAllocation) -> [Int] {
+        var result: [Int] = []
+        forEachConstraint(of: charger) { result.append($0) }
         return result
     }
 
+    func counts(_ charger: ChargerAllocation, on constraint: Int) -> Bool {
+        var found = false
+        forEachConstraint(of: charger) { if $0 == constraint { found = true } }
+        return found
+    }
+
     mutating func add(_ current: Double, for charger: ChargerAllocation) {
-        for phase in GridPhase.allCases where charger.gridPhases.contains(phase) {
-            load[phase.rawValue] += current
-            var circuit = charger.circuit
-            var hops = 0
-            while let index = circuit, index < parents.count, hops <= parents.count {
-                load[3 + 3 * index + phase.rawValue] += current
-                circuit = parents[index]
-                hops += 1
-            }
-        }
+        var load = self.load
+        self.load = []
+        forEachConstraint(of: charger) { load[$0] += current }
+        self.load = load
     }
 
     func over(_ constraint: Int) -> Double { load[constraint] - budget[constraint] }
